@@ -1,0 +1,77 @@
+/* engine.c: instantiates the type-generic engine (activations, matrix
+ * product, losses, optimizers, network passes) for float and double from
+ * one source; see pymlp.h for the interface. */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+int64_t pymlp_n_params(const pymlp_net *net)
+{
+    int64_t P = 0;
+    for (int l = 1; l <= net->n_layers; l++) {
+        P += (net->sizes[l - 1] + 1) * net->sizes[l];
+    }
+    return P;
+}
+
+int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt)
+{
+    if (opt->kind == PYMLP_SGD) {
+        return opt->momentum != 0.0 ? 1 : 0;
+    }
+    return 2;
+}
+
+#define REAL float
+#define UINT uint32_t
+#define EXPONENT_MASK 0x7f800000u
+#define SFX(name) name##_f32
+#define EXP expf
+#define EXPM1 expm1f
+#define LOG1P log1pf
+#define TANH tanhf
+#define ERFC erfcf
+#define SQRT sqrtf
+#define FABS fabsf
+#include "activations.inc"
+#include "gemm.inc"
+#include "losses.inc"
+#include "optim.inc"
+#include "network.inc"
+#undef REAL
+#undef UINT
+#undef EXPONENT_MASK
+#undef SFX
+#undef EXP
+#undef EXPM1
+#undef LOG1P
+#undef TANH
+#undef ERFC
+#undef SQRT
+#undef FABS
+
+#define REAL double
+#define UINT uint64_t
+#define EXPONENT_MASK 0x7ff0000000000000ull
+#define SFX(name) name##_f64
+#define EXP exp
+#define EXPM1 expm1
+#define LOG1P log1p
+#define TANH tanh
+#define ERFC erfc
+#define SQRT sqrt
+#define FABS fabs
+#include "activations.inc"
+#include "gemm.inc"
+#include "losses.inc"
+#include "optim.inc"
+#include "network.inc"
+
+int64_t pymlp_gemm_work_len(int64_t M, int64_t N, int64_t K, int n_threads,
+                            int elem_size)
+{
+    const int64_t one = elem_size == 4 ? pack_len_f32(M, N, K)
+                                       : pack_len_f64(M, N, K);
+    return one * (n_threads > 1 ? n_threads : 1) + PYMLP_ALIGN / elem_size;
+}

@@ -1,0 +1,82 @@
+/* internal.h: declarations shared by the engine's C files, not part of the
+ * public interface (pymlp.h).
+ *
+ * The matrix product takes an epilogue that is applied to each output tile
+ * while it is still in cache, right after its last partial sum:
+ *   BIAS_ACT: C = g(C + bias), optionally saving f = C + bias (for gelu);
+ *   DERIV:    C = C * g'(saved), the Hadamard form of the diagonal Jacobian
+ *             of an elementwise activation, from the saved forward values.
+ * Micro-kernels compute one MR x NR tile from packed panels; there is one
+ * per SIMD level, each in its own file compiled for its instruction set.
+ */
+#ifndef PYMLP_INTERNAL_H
+#define PYMLP_INTERNAL_H
+
+#include "pymlp.h"
+
+/* OpenMP is optional: without it every parallel region runs on one
+ * thread and pymlp_has_openmp() says so. */
+#ifdef _OPENMP
+#include <omp.h>
+static inline int pymlp_thread_num(void) { return omp_get_thread_num(); }
+#else
+static inline int pymlp_thread_num(void) { return 0; }
+#endif
+
+#define PYMLP_ALIGN 64
+
+enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV };
+
+#define PYMLP_TYPED_DECLS(REAL, SFX)                                         \
+    typedef struct {                                                         \
+        int kind;                                                            \
+        int activation;                                                      \
+        const REAL *bias;     /* BIAS_ACT: (N) */                            \
+        REAL *f_out;          /* BIAS_ACT: (M, N) with ldc, or NULL */       \
+        const REAL *saved_a;  /* DERIV: g(f), (M, N) with ldc */             \
+        const REAL *saved_f;  /* DERIV: f, (M, N) with ldc (gelu only) */    \
+    } pymlp_epilogue_##SFX;                                                  \
+                                                                             \
+    /* c (MR, NR), row stride ldc OUT = (accumulate ? c : 0) + sum over p  \
+     * of a[p * MR + i] * b[p * NR + j]; a and b are packed and aligned. */  \
+    typedef void (*pymlp_ukernel_fn_##SFX)(int64_t k, const REAL *a,         \
+                                          const REAL *b, REAL *c,            \
+                                          int64_t ldc, int accumulate);      \
+    typedef struct {                                                         \
+        int mr, nr;                                                          \
+        pymlp_ukernel_fn_##SFX fn;                                           \
+    } pymlp_ukernel_##SFX;                                                   \
+                                                                             \
+    extern const pymlp_ukernel_##SFX pymlp_ukernel_generic_##SFX;            \
+    extern const pymlp_ukernel_##SFX pymlp_ukernel_avx2_##SFX;               \
+    extern const pymlp_ukernel_##SFX pymlp_ukernel_avx512_##SFX;             \
+                                                                             \
+    void pymlp_gemm_ep_##SFX(int64_t M, int64_t N, int64_t K,                \
+                             const REAL *A, int64_t rsa, int64_t csa,        \
+                             const REAL *B, int64_t rsb, int64_t csb,        \
+                             REAL *C, int64_t ldc,                           \
+                             const pymlp_epilogue_##SFX *ep, REAL *work,     \
+                             int n_threads);
+
+PYMLP_TYPED_DECLS(float, f32)
+PYMLP_TYPED_DECLS(double, f64)
+#undef PYMLP_TYPED_DECLS
+
+/* Blocking of the packed product: KC x NC panels of B, MC x KC blocks of A.
+ * MC and NC are multiples of every kernel's MR and NR. */
+#define PYMLP_KC 256
+#define PYMLP_MC 480
+#define PYMLP_NC 2048
+#define PYMLP_MR_MAX 16
+#define PYMLP_NR_MAX 32
+
+/* Number of threads worth using for `flops` of work with `n_threads`
+ * allowed: below ~1 MFLOP per thread, the fork costs more than it saves. */
+int pymlp_threads_for(double flops, int n_threads);
+
+int64_t pymlp_round_up(int64_t x, int64_t m);
+
+/* Fisher-Yates shuffle of order (n) with the xoshiro256** state rng. */
+void pymlp_shuffle(int64_t *order, int64_t n, uint64_t rng[4]);
+
+#endif /* PYMLP_INTERNAL_H */

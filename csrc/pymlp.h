@@ -1,0 +1,206 @@
+/* pymlp.h: the C engine of pymlp, a dense multilayer perceptron.
+ *
+ * Buffers. Every matrix is row-major and contiguous: a batch of activations
+ * a[l] has shape (B, n[l]) with row stride n[l]. All parameters live in one
+ * flat buffer `params`; layer l (1-based) holds W[l], shape (n[l-1], n[l]),
+ * followed by b[l], shape (n[l]). Gradients and optimizer state use the same
+ * layout, so the optimizer is one loop over P = pymlp_n_params() numbers.
+ *
+ * Ownership. The caller allocates everything, including one scratch buffer
+ * `work` of pymlp_work_len_*() elements (aligned to 64 bytes), and keeps it
+ * alive across calls; no function here allocates. Arguments written by a
+ * function are marked OUT.
+ *
+ * Types. Every numeric function exists for float (_f32) and double (_f64);
+ * both are generated from one source (engine.c includes each *.inc body
+ * twice). Losses and reductions are accumulated in double.
+ *
+ * Threads. Functions take n_threads; with OpenMP compiled in, large matrix
+ * products and elementwise loops split their outputs over that many
+ * threads. No sum's order depends on the split, so results are
+ * bit-identical for any thread count. Nothing here touches Python, and every
+ * function is safe to call without the GIL.
+ */
+#ifndef PYMLP_H
+#define PYMLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum pymlp_activation {
+    PYMLP_IDENTITY = 0,
+    PYMLP_RELU,
+    PYMLP_LEAKY_RELU,  /* slope 0.01 below zero */
+    PYMLP_SIGMOID,
+    PYMLP_TANH,
+    PYMLP_SOFTPLUS,
+    PYMLP_GELU,        /* exact: f * Phi(f) */
+    PYMLP_STEP,        /* +1 if f > 0 else -1; forward only */
+    PYMLP_N_ACTIVATIONS
+};
+
+enum pymlp_loss {
+    PYMLP_MSE = 0,
+    PYMLP_MAE,
+    PYMLP_HUBER,                 /* delta = 1 */
+    PYMLP_CROSS_ENTROPY,         /* softmax + NLL on logits, int64 labels */
+    PYMLP_BINARY_CROSS_ENTROPY,  /* sigmoid + BCE on logits */
+    PYMLP_N_LOSSES
+};
+
+enum pymlp_optimizer_kind { PYMLP_SGD = 0, PYMLP_ADAM, PYMLP_ADAMW };
+
+/* SIMD levels of the matrix-product micro-kernels. */
+enum pymlp_simd { PYMLP_SIMD_GENERIC = 0, PYMLP_SIMD_AVX2, PYMLP_SIMD_AVX512 };
+
+/* The architecture: L layers, n[0..L] widths, one activation per layer. */
+typedef struct {
+    int n_layers;
+    const int64_t *sizes;     /* length n_layers + 1 */
+    const int *activations;   /* length n_layers, enum pymlp_activation */
+} pymlp_net;
+
+/* Optimizer hyper-parameters and step count, PyTorch's update rules.
+ * `step` counts completed updates and is advanced by pymlp_optimizer_step. */
+typedef struct {
+    int kind;                 /* enum pymlp_optimizer_kind */
+    double lr;
+    double momentum;          /* SGD */
+    int nesterov;             /* SGD */
+    double beta1, beta2, eps; /* Adam, AdamW */
+    double weight_decay;      /* L2 for SGD and Adam, decoupled for AdamW */
+    int64_t step;
+} pymlp_optimizer;
+
+/* Number of state values per parameter the optimizer keeps. */
+int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt);
+
+int64_t pymlp_n_params(const pymlp_net *net);
+
+/* Scratch lengths (in elements) for pymlp_predict_*, pymlp_loss_grad_* and
+ * the fit functions with at most `batch` rows per call. */
+int64_t pymlp_work_len_f32(const pymlp_net *net, int64_t batch, int n_threads);
+int64_t pymlp_work_len_f64(const pymlp_net *net, int64_t batch, int n_threads);
+
+/* out (n, n[L]) OUT = network(X (n, n[0])); processes `chunk` rows at a
+ * time, so `work` must be sized for batch = chunk. */
+void pymlp_predict_f32(const pymlp_net *net, const float *params,
+                       const float *X, int64_t n, float *out,
+                       int64_t chunk, float *work, int n_threads);
+void pymlp_predict_f64(const pymlp_net *net, const double *params,
+                       const double *X, int64_t n, double *out,
+                       int64_t chunk, double *work, int n_threads);
+
+/* Mean loss over the batch X (B, n[0]), targets y (float (B, n[L]) or int64
+ * labels (B,) for cross-entropy); grad (P) OUT receives its gradient, unless
+ * grad is NULL (loss only). `work` is sized for batch = B. */
+double pymlp_loss_grad_f32(const pymlp_net *net, int loss,
+                           const float *params, const float *X,
+                           const void *y, int64_t B, float *grad,
+                           float *work, int n_threads);
+double pymlp_loss_grad_f64(const pymlp_net *net, int loss,
+                           const double *params, const double *X,
+                           const void *y, int64_t B, double *grad,
+                           double *work, int n_threads);
+
+/* One update of params (P) from grad (P); state (P * per_param) holds the
+ * optimizer's moments; advances opt->step. */
+void pymlp_optimizer_step_f32(pymlp_optimizer *opt, float *params,
+                              const float *grad, float *state, int64_t P,
+                              int n_threads);
+void pymlp_optimizer_step_f64(pymlp_optimizer *opt, double *params,
+                              const double *grad, double *state, int64_t P,
+                              int n_threads);
+
+/* Training: one struct holds the pointers of a fit so that an epoch, or a
+ * run of its mini-batches, is one call. Batches follow a permutation of the
+ * rows (`order`, reshuffled at each epoch start when shuffle is set) cut in
+ * chunks of batch_size, the last one smaller, as PyTorch's DataLoader does. */
+#define PYMLP_FIT_STRUCT(REAL, SFX)                                          \
+    typedef struct {                                                         \
+        pymlp_net net;                                                       \
+        int loss;                                                            \
+        const REAL *X;          /* (n_samples, n[0]) */                      \
+        const void *y;          /* (n_samples, n[L]) REAL or (n,) int64 */   \
+        int64_t n_samples, batch_size;                                       \
+        int shuffle;                                                         \
+        uint64_t rng[4];        /* xoshiro256** state, advanced by shuffles */ \
+        REAL *params;           /* (P) updated in place */                   \
+        REAL *grad;             /* (P) scratch */                            \
+        REAL *snapshot;         /* (P) params at the start of the epoch */   \
+        REAL *opt_state;        /* (P * state_per_param) */                  \
+        pymlp_optimizer *opt;                                                \
+        int64_t *order;         /* (n_samples) row order of this epoch */    \
+        REAL *work;             /* pymlp_work_len(net, batch_size) */        \
+        int n_threads;                                                       \
+        double loss_sum;        /* sum over the epoch's rows, so far */      \
+    } pymlp_fit_##SFX;
+PYMLP_FIT_STRUCT(float, f32)
+PYMLP_FIT_STRUCT(double, f64)
+#undef PYMLP_FIT_STRUCT
+
+/* Seeds the shuffling generator from one 64-bit number. */
+void pymlp_rng_seed(uint64_t rng[4], uint64_t seed);
+
+/* Starts an epoch: saves params to snapshot, shuffles order (when set),
+ * resets loss_sum. */
+void pymlp_fit_epoch_begin_f32(pymlp_fit_f32 *fit);
+void pymlp_fit_epoch_begin_f64(pymlp_fit_f64 *fit);
+
+/* Runs mini-batches [first, last) of the current epoch: gather, forward,
+ * loss, backward, optimizer step for each. */
+void pymlp_fit_batches_f32(pymlp_fit_f32 *fit, int64_t first, int64_t last);
+void pymlp_fit_batches_f64(pymlp_fit_f64 *fit, int64_t first, int64_t last);
+
+/* Ends an epoch: returns its mean training loss. When that loss or any
+ * parameter is not finite, params are restored from the snapshot and
+ * *finite OUT is 0. */
+double pymlp_fit_epoch_end_f32(pymlp_fit_f32 *fit, int *finite);
+double pymlp_fit_epoch_end_f64(pymlp_fit_f64 *fit, int *finite);
+
+/* Runs up to n_epochs whole epochs, writing each mean loss to losses OUT;
+ * returns the number of epochs whose loss was finite, stopping (with params
+ * restored) at the first that was not. */
+int64_t pymlp_fit_epochs_f32(pymlp_fit_f32 *fit, int64_t n_epochs,
+                             double *losses);
+int64_t pymlp_fit_epochs_f64(pymlp_fit_f64 *fit, int64_t n_epochs,
+                             double *losses);
+
+/* 1 when every value of x (n) is finite. */
+int pymlp_all_finite_f32(const float *x, int64_t n);
+int pymlp_all_finite_f64(const double *x, int64_t n);
+
+/* C (M, N) OUT = op(A) op(B) for strided A (element (i, p) at
+ * A[i * rsa + p * csa]) and B (element (p, j) at B[p * rsb + j * csb]); C is
+ * row-major with row stride ldc. `work` needs pymlp_gemm_work_len elements. */
+int64_t pymlp_gemm_work_len(int64_t M, int64_t N, int64_t K, int n_threads,
+                            int elem_size);
+void pymlp_gemm_f32(int64_t M, int64_t N, int64_t K,
+                    const float *A, int64_t rsa, int64_t csa,
+                    const float *B, int64_t rsb, int64_t csb,
+                    float *C, int64_t ldc, float *work, int n_threads);
+void pymlp_gemm_f64(int64_t M, int64_t N, int64_t K,
+                    const double *A, int64_t rsa, int64_t csa,
+                    const double *B, int64_t rsb, int64_t csb,
+                    double *C, int64_t ldc, double *work, int n_threads);
+
+/* SIMD level: detected once from the CPU (capped by the environment
+ * variable PYMLP_SIMD=generic|avx2|avx512), or forced by pymlp_set_simd,
+ * which returns the level actually set (never above what the CPU has). */
+int pymlp_simd_detected(void);
+int pymlp_simd_level(void);
+int pymlp_set_simd(int level);
+
+/* 1 when compiled with OpenMP; the number of processors OpenMP sees. */
+int pymlp_has_openmp(void);
+int pymlp_max_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYMLP_H */

@@ -1,0 +1,159 @@
+/* runtime.c: what the engine learns about the machine it runs on (SIMD
+ * level, OpenMP), thread heuristics, and the shuffling generator. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int detect_simd(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+        return PYMLP_SIMD_AVX512;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        return PYMLP_SIMD_AVX2;
+    }
+#endif
+    return PYMLP_SIMD_GENERIC;
+}
+
+/* -1 until first use. Set once from the CPU and the environment; a race
+ * between two first calls writes the same value. */
+static int simd_detected = -1;
+static int simd_level = -1;
+
+int pymlp_simd_detected(void)
+{
+    if (simd_detected < 0) {
+        simd_detected = detect_simd();
+    }
+    return simd_detected;
+}
+
+int pymlp_set_simd(int level)
+{
+    const int cpu = pymlp_simd_detected();
+    if (level < PYMLP_SIMD_GENERIC) {
+        level = PYMLP_SIMD_GENERIC;
+    }
+    simd_level = level < cpu ? level : cpu;
+    return simd_level;
+}
+
+int pymlp_simd_level(void)
+{
+    if (simd_level < 0) {
+        int level = pymlp_simd_detected();
+        const char *env = getenv("PYMLP_SIMD");
+        if (env != NULL) {
+            if (strcmp(env, "generic") == 0) {
+                level = PYMLP_SIMD_GENERIC;
+            } else if (strcmp(env, "avx2") == 0) {
+                level = PYMLP_SIMD_AVX2;
+            }
+        }
+        pymlp_set_simd(level);
+    }
+    return simd_level;
+}
+
+int pymlp_has_openmp(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int pymlp_max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+int pymlp_threads_for(double flops, int n_threads)
+{
+    /* A fork and join costs a few microseconds; ask for ~2 MFLOP (tens of
+     * microseconds at vector speed) per thread before splitting. */
+    const double per_thread = 2e6;
+    int useful = (int)(flops / per_thread);
+    if (useful < 1) {
+        useful = 1;
+    }
+    if (n_threads < 1) {
+        n_threads = 1;
+    }
+    return useful < n_threads ? useful : n_threads;
+}
+
+int64_t pymlp_round_up(int64_t x, int64_t m)
+{
+    return (x + m - 1) / m * m;
+}
+
+/* splitmix64 expands the seed into xoshiro256**'s state (Blackman and
+ * Vigna, "Scrambled linear pseudorandom number generators", 2021). */
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void pymlp_rng_seed(uint64_t rng[4], uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) {
+        rng[i] = splitmix64(&seed);
+    }
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(uint64_t s[4])
+{
+    const uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform in [0, range) without modulo bias (Lemire, "Fast random integer
+ * generation in an interval", 2019). */
+static uint64_t rng_below(uint64_t s[4], uint64_t range)
+{
+    __uint128_t m = (__uint128_t)rng_next(s) * range;
+    uint64_t low = (uint64_t)m;
+    if (low < range) {
+        const uint64_t threshold = -range % range;
+        while (low < threshold) {
+            m = (__uint128_t)rng_next(s) * range;
+            low = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
+
+void pymlp_shuffle(int64_t *order, int64_t n, uint64_t rng[4])
+{
+    for (int64_t i = n - 1; i > 0; i--) {
+        const int64_t j = (int64_t)rng_below(rng, (uint64_t)i + 1);
+        const int64_t tmp = order[i];
+        order[i] = order[j];
+        order[j] = tmp;
+    }
+}

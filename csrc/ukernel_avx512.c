@@ -1,0 +1,32 @@
+/* ukernel_avx512.c: micro-kernels for AVX-512F (12 x 2 vectors: 24 of
+ * the 32 zmm registers accumulate). Compiled for that target only; called
+ * only when the CPU reports it. */
+#pragma GCC target("avx512f,avx512vl,avx2,fma")
+#include "internal.h"
+
+#define UK_VL (64 / sizeof(UK_REAL))
+
+#define UK_REAL float
+#define UK_VEC vec_avx512_f32
+#define UK_MR 12
+#define UK_NV 2
+#define UK_NAME ukernel_avx512_f32
+#define UK_TABLE pymlp_ukernel_avx512_f32
+#define UK_TABLE_TYPE pymlp_ukernel_f32
+#include "ukernel.inc"
+#undef UK_REAL
+#undef UK_VEC
+#undef UK_MR
+#undef UK_NV
+#undef UK_NAME
+#undef UK_TABLE
+#undef UK_TABLE_TYPE
+
+#define UK_REAL double
+#define UK_VEC vec_avx512_f64
+#define UK_MR 12
+#define UK_NV 2
+#define UK_NAME ukernel_avx512_f64
+#define UK_TABLE pymlp_ukernel_avx512_f64
+#define UK_TABLE_TYPE pymlp_ukernel_f64
+#include "ukernel.inc"

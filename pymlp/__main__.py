@@ -1,0 +1,5 @@
+import sys
+
+from pymlp.cli import main
+
+sys.exit(main())

@@ -1,0 +1,315 @@
+# Cython layer of pymlp: typed memoryviews in, C pointers out, GIL released
+# around every call into csrc/. No policy lives here: the Python layer has
+# already validated shapes, dtypes and values, chosen the batch size, the
+# thread count and the chunking, and allocated the outputs. Buffers are
+# C-contiguous (the memoryview types check it); float32 and float64 share
+# one source through the `floating` fused type, with the branch taken once
+# per call at this boundary.
+from cython cimport floating
+from libc.stdint cimport int64_t, uint64_t
+
+import numpy as np
+
+from pymlp._cengine cimport *
+
+SIMD_NAMES = ("generic", "avx2", "avx512")
+
+
+def _aligned_empty(int64_t n, dtype):
+    """An uninitialised 1-D array of n elements whose data is 64-byte
+    aligned (the C scratch buffers need it)."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.empty(n + 64 // itemsize, dtype=dtype)
+    start = (-raw.ctypes.data % 64) // itemsize
+    return raw[start:start + n]
+
+
+cdef class NetSpec:
+    """The architecture as the C engine reads it: n[0..L] and codes."""
+    cdef pymlp_net net
+    cdef readonly object sizes, activations
+
+    def __init__(self, sizes, activation_codes):
+        self.sizes = np.ascontiguousarray(sizes, dtype=np.int64)
+        self.activations = np.ascontiguousarray(activation_codes,
+                                                dtype=np.intc)
+        cdef const int64_t[::1] s = self.sizes
+        cdef const int[::1] a = self.activations
+        self.net.n_layers = a.shape[0]
+        self.net.sizes = &s[0]
+        self.net.activations = &a[0]
+
+    def n_params(self):
+        return pymlp_n_params(&self.net)
+
+    def work_len(self, int64_t batch, int n_threads, dtype):
+        if np.dtype(dtype) == np.float32:
+            return pymlp_work_len_f32(&self.net, batch, n_threads)
+        return pymlp_work_len_f64(&self.net, batch, n_threads)
+
+
+def predict(NetSpec spec, const floating[::1] params,
+            const floating[:, ::1] X, floating[:, ::1] out,
+            int64_t chunk, floating[::1] work, int n_threads):
+    """out (n, n[L]) OUT = network(X (n, n[0])), `chunk` rows at a time."""
+    cdef int64_t n = X.shape[0]
+    with nogil:
+        if floating is float:
+            pymlp_predict_f32(&spec.net, &params[0], &X[0, 0], n,
+                              &out[0, 0], chunk, &work[0], n_threads)
+        else:
+            pymlp_predict_f64(&spec.net, &params[0], &X[0, 0], n,
+                              &out[0, 0], chunk, &work[0], n_threads)
+
+
+def loss_grad(NetSpec spec, int loss, const floating[::1] params,
+              const floating[:, ::1] X, const floating[:, ::1] y_values,
+              const int64_t[::1] y_labels, floating[::1] grad,
+              floating[::1] work, int n_threads):
+    """Mean loss over the batch X; grad (P) OUT unless grad is None. The
+    targets are y_values (B, n[L]) or, for cross-entropy, y_labels (B)."""
+    cdef const void *y = (<const void *>&y_labels[0] if y_values is None
+                          else <const void *>&y_values[0, 0])
+    cdef floating *g = NULL if grad is None else &grad[0]
+    cdef int64_t B = X.shape[0]
+    cdef double value
+    with nogil:
+        if floating is float:
+            value = pymlp_loss_grad_f32(&spec.net, loss, &params[0],
+                                        &X[0, 0], y, B, g, &work[0],
+                                        n_threads)
+        else:
+            value = pymlp_loss_grad_f64(&spec.net, loss, &params[0],
+                                        &X[0, 0], y, B, g, &work[0],
+                                        n_threads)
+    return value
+
+
+cdef pymlp_optimizer _optimizer_struct(dict hyper, int64_t step) except *:
+    """The C optimizer from hyper = {kind, lr, momentum, nesterov, beta1,
+    beta2, eps, weight_decay} (absent keys are 0) and the step count."""
+    cdef pymlp_optimizer opt
+    opt.kind = hyper["kind"]
+    opt.lr = hyper.get("lr", 0.0)
+    opt.momentum = hyper.get("momentum", 0.0)
+    opt.nesterov = hyper.get("nesterov", False)
+    opt.beta1 = hyper.get("beta1", 0.0)
+    opt.beta2 = hyper.get("beta2", 0.0)
+    opt.eps = hyper.get("eps", 0.0)
+    opt.weight_decay = hyper.get("weight_decay", 0.0)
+    opt.step = step
+    return opt
+
+
+def state_per_param(dict hyper):
+    """Optimizer state values kept per parameter (momentum, moments)."""
+    cdef pymlp_optimizer opt = _optimizer_struct(hyper, 0)
+    return pymlp_optimizer_state_per_param(&opt)
+
+
+def optimizer_step(dict hyper, int64_t step, floating[::1] params,
+                   const floating[::1] grad, floating[::1] state,
+                   int n_threads):
+    """One update of params from grad; returns the new step count."""
+    cdef pymlp_optimizer opt = _optimizer_struct(hyper, step)
+    cdef floating *s = NULL if state.shape[0] == 0 else &state[0]
+    cdef int64_t P = params.shape[0]
+    with nogil:
+        if floating is float:
+            pymlp_optimizer_step_f32(&opt, &params[0], &grad[0], s, P,
+                                     n_threads)
+        else:
+            pymlp_optimizer_step_f64(&opt, &params[0], &grad[0], s, P,
+                                     n_threads)
+    return opt.step
+
+
+cdef class Trainer:
+    """The buffers of one fit and the C loop over its mini-batches.
+
+    Holds references to every array it points into, so they outlive it."""
+    cdef NetSpec spec
+    cdef pymlp_fit_f32 fit32
+    cdef pymlp_fit_f64 fit64
+    cdef pymlp_optimizer opt
+    cdef bint is_double
+    cdef readonly int64_t n_batches
+    cdef object keep  # the arrays the C struct points into
+
+    def __init__(self, NetSpec spec, int loss, X, y, int64_t batch_size,
+                 bint shuffle, uint64_t seed, params, opt_state,
+                 dict hyper, int64_t step, int n_threads):
+        self.spec = spec
+        self.opt = _optimizer_struct(hyper, step)
+        self.is_double = params.dtype == np.float64
+        n = X.shape[0]
+        P = params.shape[0]
+        self.n_batches = (n + batch_size - 1) // batch_size
+        grad = np.zeros(P, dtype=params.dtype)
+        snapshot = np.empty(P, dtype=params.dtype)
+        order = np.arange(n, dtype=np.int64)
+        work = _aligned_empty(spec.work_len(batch_size, n_threads,
+                                            params.dtype), params.dtype)
+        self.keep = (X, y, params, opt_state, grad, snapshot, order, work)
+        if self.is_double:
+            self._init64(loss, X, y, batch_size, shuffle, seed, params,
+                         opt_state, grad, snapshot, order, work, n_threads)
+        else:
+            self._init32(loss, X, y, batch_size, shuffle, seed, params,
+                         opt_state, grad, snapshot, order, work, n_threads)
+
+    cdef _init32(self, int loss, const float[:, ::1] X, y,
+                 int64_t batch_size, bint shuffle, uint64_t seed,
+                 float[::1] params, float[::1] opt_state, float[::1] grad,
+                 float[::1] snapshot, int64_t[::1] order, float[::1] work,
+                 int n_threads):
+        cdef pymlp_fit_f32 *f = &self.fit32
+        f.net = self.spec.net
+        f.loss = loss
+        f.X = &X[0, 0]
+        f.y = _target_pointer(y)
+        f.n_samples = X.shape[0]
+        f.batch_size = batch_size
+        f.shuffle = shuffle
+        pymlp_rng_seed(f.rng, seed)
+        f.params = &params[0]
+        f.grad = &grad[0]
+        f.snapshot = &snapshot[0]
+        f.opt_state = NULL if opt_state.shape[0] == 0 else &opt_state[0]
+        f.opt = &self.opt
+        f.order = &order[0]
+        f.work = &work[0]
+        f.n_threads = n_threads
+        f.loss_sum = 0.0
+
+    cdef _init64(self, int loss, const double[:, ::1] X, y,
+                 int64_t batch_size, bint shuffle, uint64_t seed,
+                 double[::1] params, double[::1] opt_state,
+                 double[::1] grad, double[::1] snapshot,
+                 int64_t[::1] order, double[::1] work, int n_threads):
+        cdef pymlp_fit_f64 *f = &self.fit64
+        f.net = self.spec.net
+        f.loss = loss
+        f.X = &X[0, 0]
+        f.y = _target_pointer(y)
+        f.n_samples = X.shape[0]
+        f.batch_size = batch_size
+        f.shuffle = shuffle
+        pymlp_rng_seed(f.rng, seed)
+        f.params = &params[0]
+        f.grad = &grad[0]
+        f.snapshot = &snapshot[0]
+        f.opt_state = NULL if opt_state.shape[0] == 0 else &opt_state[0]
+        f.opt = &self.opt
+        f.order = &order[0]
+        f.work = &work[0]
+        f.n_threads = n_threads
+        f.loss_sum = 0.0
+
+    @property
+    def step(self):
+        """Optimizer updates done so far (carried over from the start)."""
+        return self.opt.step
+
+    def epoch_begin(self):
+        with nogil:
+            if self.is_double:
+                pymlp_fit_epoch_begin_f64(&self.fit64)
+            else:
+                pymlp_fit_epoch_begin_f32(&self.fit32)
+
+    def run_batches(self, int64_t first, int64_t last):
+        with nogil:
+            if self.is_double:
+                pymlp_fit_batches_f64(&self.fit64, first, last)
+            else:
+                pymlp_fit_batches_f32(&self.fit32, first, last)
+
+    def epoch_end(self):
+        """(mean loss of the epoch, whether it and the parameters are
+        finite; if not, the parameters were restored)."""
+        cdef int finite
+        cdef double value
+        with nogil:
+            if self.is_double:
+                value = pymlp_fit_epoch_end_f64(&self.fit64, &finite)
+            else:
+                value = pymlp_fit_epoch_end_f32(&self.fit32, &finite)
+        return value, bool(finite)
+
+    def run_epochs(self, double[::1] losses):
+        """Whole epochs, one per element of losses (OUT); returns how many
+        ended finite (stops at the first that did not)."""
+        cdef int64_t done
+        with nogil:
+            if self.is_double:
+                done = pymlp_fit_epochs_f64(&self.fit64, losses.shape[0],
+                                            &losses[0])
+            else:
+                done = pymlp_fit_epochs_f32(&self.fit32, losses.shape[0],
+                                            &losses[0])
+        return done
+
+
+cdef const void *_target_pointer(y) except NULL:
+    cdef const unsigned char[::1] raw = y.reshape(-1).view(np.uint8)
+    return <const void *>&raw[0]
+
+
+def all_finite(x):
+    """True when every value of the contiguous float array x is finite."""
+    cdef const float[::1] x32
+    cdef const double[::1] x64
+    cdef int result
+    flat = x.reshape(-1)
+    if flat.dtype == np.float32:
+        x32 = flat
+        with nogil:
+            result = pymlp_all_finite_f32(&x32[0], x32.shape[0])
+    else:
+        x64 = flat
+        with nogil:
+            result = pymlp_all_finite_f64(&x64[0], x64.shape[0])
+    return bool(result)
+
+
+def gemm(const floating[:, ::1] A, bint trans_a, const floating[:, ::1] B,
+         bint trans_b, floating[:, ::1] C, int n_threads):
+    """C OUT = op(A) @ op(B), op transposing when asked (by strides, with
+    no copy). Exposes the engine's product for tests and benchmarks."""
+    cdef int64_t M = C.shape[0], N = C.shape[1]
+    cdef int64_t K = A.shape[0] if trans_a else A.shape[1]
+    cdef int64_t rsa = 1 if trans_a else A.shape[1]
+    cdef int64_t csa = A.shape[1] if trans_a else 1
+    cdef int64_t rsb = 1 if trans_b else B.shape[1]
+    cdef int64_t csb = B.shape[1] if trans_b else 1
+    work_dtype = np.float32 if floating is float else np.float64
+    cdef floating[::1] work = _aligned_empty(
+        pymlp_gemm_work_len(M, N, K, n_threads, sizeof(floating)), work_dtype)
+    with nogil:
+        if floating is float:
+            pymlp_gemm_f32(M, N, K, &A[0, 0], rsa, csa, &B[0, 0], rsb, csb,
+                           &C[0, 0], N, &work[0], n_threads)
+        else:
+            pymlp_gemm_f64(M, N, K, &A[0, 0], rsa, csa, &B[0, 0], rsb, csb,
+                           &C[0, 0], N, &work[0], n_threads)
+
+
+def simd_detected():
+    return SIMD_NAMES[pymlp_simd_detected()]
+
+
+def simd_level():
+    return SIMD_NAMES[pymlp_simd_level()]
+
+
+def set_simd(name):
+    return SIMD_NAMES[pymlp_set_simd(SIMD_NAMES.index(name))]
+
+
+def has_openmp():
+    return bool(pymlp_has_openmp())
+
+
+def max_threads():
+    return pymlp_max_threads()

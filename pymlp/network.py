@@ -1,0 +1,321 @@
+"""The MLP: architecture, parameters, prediction, loss and gradients."""
+import numpy as np
+
+from pymlp import _engine
+from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs, as_targets,
+                             check_choice, check_dtype, check_int,
+                             check_layer_sizes)
+from pymlp.threads import resolve_threads
+
+INITS = ("default", "glorot_uniform", "he_normal")
+
+# Rows forwarded per call of the engine in predict: large enough for
+# efficient matrix products, small enough that the scratch stays in cache.
+PREDICT_CHUNK = 1024
+
+
+class MLP:
+    """A dense multilayer perceptron.
+
+    Layer l computes ``a[l] = g[l](a[l-1] @ W[l] + b[l])`` for a batch of
+    rows ``a[l-1]``, with ``W[l]`` of shape ``(n[l-1], n[l])``.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        Widths ``n[0], ..., n[L]``: the input, each hidden layer, the output.
+    activation : str or sequence of str, default "relu"
+        The hidden layers' activation, or one name per hidden layer. One of
+        identity, relu, leaky_relu, sigmoid, tanh, softplus, gelu, step.
+    output_activation : str, default "identity"
+        The last layer's activation. The cross-entropy losses take the
+        output as logits, so classifiers keep "identity" here.
+    dtype : {"float32", "float64"}, default "float32"
+    init : {"default", "glorot_uniform", "he_normal"}, default "default"
+        "default" draws W[l] and b[l] from U(-1/sqrt(n[l-1]), 1/sqrt(n[l-1]))
+        as PyTorch's Linear does; the others set b[l] = 0.
+    seed : int or None
+        Seed of the initialisation; the same seed gives bit-identical
+        parameters. None draws fresh entropy.
+    n_threads : int or None
+        Threads for this network's compiled loops; None follows
+        pymlp.set_num_threads (default: OMP_NUM_THREADS, else all cores).
+    """
+
+    def __init__(self, layer_sizes, activation="relu",
+                 output_activation="identity", dtype="float32",
+                 init="default", seed=None, n_threads=None):
+        sizes = check_layer_sizes(layer_sizes)
+        n_hidden = len(sizes) - 2
+        if isinstance(activation, str):
+            hidden = (activation,) * n_hidden
+        else:
+            hidden = tuple(activation)
+            if len(hidden) != n_hidden:
+                raise ValueError(f"activation lists {len(hidden)} names, but"
+                                 f" the network has {n_hidden} hidden layers")
+        activations = hidden + (output_activation,)
+        codes = [check_choice(a, ACTIVATIONS, "activation")
+                 for a in activations]
+        if init not in INITS:
+            raise ValueError(f"The init {init!r} is not supported. "
+                             f"Supported inits are {list(INITS)}.")
+        self._build(sizes, activations, codes, check_dtype(dtype))
+        self.n_threads = n_threads
+        self._initialize(init, seed)
+
+    def _build(self, sizes, activations, codes, dtype):
+        self._sizes = sizes
+        self._activations = tuple(activations)
+        self._dtype = dtype
+        self._spec = _engine.NetSpec(sizes, codes)
+        self._params = np.zeros(self._spec.n_params(), dtype=dtype)
+        # W[l] and b[l] are views into the one flat buffer, in layer order
+        self._weights, self._biases = [], []
+        offset = 0
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            W = self._params[offset:offset + n_in * n_out]
+            self._weights.append(W.reshape(n_in, n_out))
+            offset += n_in * n_out
+            self._biases.append(self._params[offset:offset + n_out])
+            offset += n_out
+
+    def _initialize(self, init, seed):
+        rng = np.random.default_rng(seed)
+        for W, b in zip(self._weights, self._biases):
+            fan_in, fan_out = W.shape
+            if init == "default":
+                bound = 1.0 / np.sqrt(fan_in)
+                W[...] = rng.uniform(-bound, bound, W.shape)
+                b[...] = rng.uniform(-bound, bound, b.shape)
+            elif init == "glorot_uniform":
+                bound = np.sqrt(6.0 / (fan_in + fan_out))
+                W[...] = rng.uniform(-bound, bound, W.shape)
+                b[...] = 0
+            else:
+                W[...] = rng.normal(0.0, np.sqrt(2.0 / fan_in), W.shape)
+                b[...] = 0
+
+    # -- the architecture and the parameters ------------------------------
+
+    @property
+    def layer_sizes(self):
+        """(n[0], ..., n[L])"""
+        return self._sizes
+
+    @property
+    def activations(self):
+        """One activation name per layer, the output's last."""
+        return self._activations
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def params(self):
+        """Every W[l] and b[l], flat and contiguous (writable: the network
+        reads its parameters from this buffer)."""
+        return self._params
+
+    @params.setter
+    def params(self, values):
+        values = np.asarray(values)
+        if values.shape != self._params.shape:
+            raise ValueError(f"params must have shape {self._params.shape}, "
+                             f"got {values.shape}")
+        self._params[...] = values
+
+    @property
+    def weights(self):
+        """W[l] of shape (n[l-1], n[l]) for each layer; views of params."""
+        return list(self._weights)
+
+    @property
+    def biases(self):
+        """b[l] of shape (n[l],) for each layer; views of params."""
+        return list(self._biases)
+
+    @property
+    def n_params(self):
+        return self._params.shape[0]
+
+    def __repr__(self):
+        return (f"MLP({list(self._sizes)}, activations="
+                f"{list(self._activations)}, dtype={self._dtype.name!r})")
+
+    def astype(self, dtype):
+        """A copy of the network with parameters converted to dtype."""
+        twin = MLP.__new__(MLP)
+        codes = [ACTIVATIONS[a] for a in self._activations]
+        twin._build(self._sizes, self._activations, codes, check_dtype(dtype))
+        twin._params[...] = self._params
+        twin.n_threads = self.n_threads
+        return twin
+
+    def copy(self):
+        return self.astype(self._dtype)
+
+    def __getstate__(self):
+        return {"layer_sizes": self._sizes, "activations": self._activations,
+                "dtype": self._dtype.name, "params": self._params.copy(),
+                "n_threads": self.n_threads}
+
+    def __setstate__(self, state):
+        codes = [ACTIVATIONS[a] for a in state["activations"]]
+        self._build(tuple(state["layer_sizes"]), state["activations"], codes,
+                    check_dtype(state["dtype"]))
+        self._params[...] = state["params"]
+        self.n_threads = state["n_threads"]
+
+    # -- computing ---------------------------------------------------------
+
+    def _threads(self):
+        return resolve_threads(self.n_threads)
+
+    def predict(self, X):
+        """The network's output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n[0])
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n[L]), the network's dtype. For the
+        cross-entropy losses these are logits.
+        """
+        X = as_inputs(X, self._sizes[0], self._dtype)
+        n = X.shape[0]
+        out = np.empty((n, self._sizes[-1]), dtype=self._dtype)
+        chunk = min(n, PREDICT_CHUNK)
+        threads = self._threads()
+        work = _engine._aligned_empty(
+            self._spec.work_len(chunk, threads, self._dtype), self._dtype)
+        _engine.predict(self._spec, self._params, X, out, chunk, work,
+                        threads)
+        return out
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax of the output (one column: sigmoid),
+        matching the cross-entropy losses that treat the output as logits.
+        """
+        z = self.predict(X).astype(np.float64)
+        if z.shape[1] == 1:
+            p = 0.5 * (1.0 + np.tanh(0.5 * z))  # stable sigmoid
+        else:
+            z -= z.max(axis=1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(axis=1, keepdims=True)
+        return p.astype(self._dtype)
+
+    def _check_trainable(self):
+        for l, name in enumerate(self._activations, start=1):
+            if name == "step":
+                raise ValueError(
+                    f"layer {l} uses the 'step' activation, which has no "
+                    "useful gradient (its derivative is 0 wherever it "
+                    "exists), so it cannot be trained by gradient descent; "
+                    "use it in predict only, or train with 'tanh' or "
+                    "'sigmoid' instead")
+
+    def _prepare(self, X, y, loss):
+        code = check_choice(loss, LOSSES, "loss")
+        X = as_inputs(X, self._sizes[0], self._dtype)
+        y = as_targets(y, X.shape[0], self._sizes[-1], code, self._dtype)
+        return X, y, code
+
+    def _loss_grad(self, X, y, code, grad):
+        threads = self._threads()
+        work = _engine._aligned_empty(
+            self._spec.work_len(X.shape[0], threads, self._dtype),
+            self._dtype)
+        labels = y if code == LOSSES["cross_entropy"] else None
+        values = None if labels is not None else y
+        return _engine.loss_grad(self._spec, code, self._params, X, values,
+                                 labels, grad, work, threads)
+
+    def loss(self, X, y, loss="mse"):
+        """Mean loss of the network on (X, y); see the README for the
+        definitions (PyTorch's)."""
+        X, y, code = self._prepare(X, y, loss)
+        return self._loss_grad(X, y, code, None)
+
+    def loss_and_flat_grad(self, X, y, loss="mse"):
+        """(loss, gradient) with the gradient flat, in the layout of
+        params."""
+        self._check_trainable()
+        X, y, code = self._prepare(X, y, loss)
+        grad = np.empty_like(self._params)
+        return self._loss_grad(X, y, code, grad), grad
+
+    def loss_and_grad(self, X, y, loss="mse"):
+        """(loss, [(dW1, db1), ..., (dWL, dbL)]): the mean loss on (X, y)
+        and its gradient for every layer, shaped as weights and biases."""
+        value, grad = self.loss_and_flat_grad(X, y, loss)
+        return value, self.unflatten(grad)
+
+    def unflatten(self, flat):
+        """[(W1-shaped view, b1-shaped view), ...] of a params-shaped
+        vector."""
+        pairs, offset = [], 0
+        for n_in, n_out in zip(self._sizes[:-1], self._sizes[1:]):
+            dW = flat[offset:offset + n_in * n_out].reshape(n_in, n_out)
+            offset += n_in * n_out
+            pairs.append((dW, flat[offset:offset + n_out]))
+            offset += n_out
+        return pairs
+
+    # -- training (pymlp.training holds the loop) ---------------------------
+
+    def fit(self, X, y, loss="mse", optimizer="adam", epochs=100,
+            batch_size=None, shuffle=True, seed=None, validation_data=None,
+            verbose=False, callbacks=None):
+        """Train the network; see pymlp.training.fit for the parameters.
+        Returns a History with the loss of each epoch."""
+        from pymlp.training import fit
+        return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                   batch_size=batch_size, shuffle=shuffle, seed=seed,
+                   validation_data=validation_data, verbose=verbose,
+                   callbacks=callbacks)
+
+    def partial_fit(self, X, y, loss="mse", optimizer="adam",
+                    batch_size=None, shuffle=True, seed=None):
+        """One epoch of training. Pass the same optimizer object on every
+        call so that its state (moments, step count) carries over."""
+        return self.fit(X, y, loss=loss, optimizer=optimizer, epochs=1,
+                        batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+    def save(self, path):
+        """Write the network to a safetensors file, atomically; see
+        pymlp.load."""
+        from pymlp.serialization import save
+        save(self, path)
+
+
+def gradcheck(net, X, y, loss="mse", eps=1e-6):
+    """Worst relative error between the network's gradient and central
+    differences (L(p + eps) - L(p - eps)) / (2 eps), over every parameter,
+    computed on a float64 copy of the network.
+
+    The relative error of one parameter is |g - d| / max(|g|, |d|, 1e-6),
+    so parameters whose gradient is (near) zero are compared absolutely.
+    """
+    twin = net.astype(np.float64)
+    twin._check_trainable()
+    X, y, code = twin._prepare(X, y, loss)
+    grad = np.empty_like(twin.params)
+    twin._loss_grad(X, y, code, grad)
+    p = twin.params
+    worst = 0.0
+    for i in range(p.shape[0]):
+        saved = p[i]
+        p[i] = saved + eps
+        up = twin._loss_grad(X, y, code, None)
+        p[i] = saved - eps
+        down = twin._loss_grad(X, y, code, None)
+        p[i] = saved
+        numeric = (up - down) / (2 * eps)
+        scale = max(abs(grad[i]), abs(numeric), 1e-6)
+        worst = max(worst, abs(grad[i] - numeric) / scale)
+    return worst

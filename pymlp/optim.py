@@ -1,0 +1,160 @@
+"""Optimizers: PyTorch's SGD, Adam and AdamW update rules and defaults.
+
+An optimizer keeps its state (momentum buffer or moments, step count) in
+flat buffers with the layout of the network's params, created on first use
+and kept while the same object is reused, so that successive fit or
+partial_fit calls continue one run, as a reused torch.optim optimizer does.
+The update itself is one compiled loop (csrc/optim.inc)."""
+import weakref
+
+import numpy as np
+
+from pymlp import _engine
+from pymlp._validate import check_real
+from pymlp.threads import resolve_threads
+
+SGD_KIND, ADAM_KIND, ADAMW_KIND = 0, 1, 2
+
+
+class Optimizer:
+    """Base class: hyper-parameters, state buffers and the network they
+    belong to."""
+
+    kind = None
+
+    def __init__(self, lr):
+        self.lr = check_real(lr, "lr", low=0, low_open=True)
+        self.reset()
+
+    def reset(self):
+        """Forget the state: the next update is a first step again."""
+        self.state = None
+        self.steps = 0
+        self._owner = None
+
+    def hyper(self):
+        """The hyper-parameters as the engine reads them."""
+        raise NotImplementedError
+
+    def bind(self, params, owner=None):
+        """Create the state for params, or check that it belongs to them.
+        `owner` is the network (or params) the state was built for."""
+        owner = params if owner is None else owner
+        if self._owner is not None:
+            if self._owner() is not owner:
+                raise ValueError(
+                    f"this {type(self).__name__} holds the state of another "
+                    "network; create a new optimizer for this one, or call "
+                    ".reset() first")
+            if (self.state.dtype != params.dtype
+                    or self.state.shape[0] != params.shape[0] * self._per_param()):
+                raise ValueError("the network's parameters changed shape or "
+                                 "dtype since this optimizer last used them;"
+                                 " call .reset() first")
+            return
+        self.state = np.zeros(params.shape[0] * self._per_param(),
+                              dtype=params.dtype)
+        self._owner = weakref.ref(owner)
+
+    def _per_param(self):
+        return _engine.state_per_param(self.hyper())
+
+    def step(self, params, grad, n_threads=None):
+        """One update of a flat float array params (in place) from grad."""
+        if not (isinstance(params, np.ndarray) and params.ndim == 1
+                and params.flags.c_contiguous and params.flags.writeable
+                and params.dtype in (np.float32, np.float64)):
+            raise TypeError("params must be a writable contiguous 1-D "
+                            "float32 or float64 array")
+        grad = np.ascontiguousarray(grad, dtype=params.dtype)
+        if grad.shape != params.shape:
+            raise ValueError(f"grad has shape {grad.shape}, params "
+                             f"{params.shape}")
+        self.bind(params)
+        self.steps = _engine.optimizer_step(
+            self.hyper(), self.steps, params, grad, self.state,
+            resolve_threads(n_threads))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, torch.optim.SGD's rule:
+    ``g = grad + weight_decay * p; buf = momentum * buf + g;
+    p -= lr * (g + momentum * buf if nesterov else buf)``."""
+
+    kind = SGD_KIND
+
+    def __init__(self, lr=1e-3, momentum=0.0, nesterov=False,
+                 weight_decay=0.0):
+        self.momentum = check_real(momentum, "momentum", low=0)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov momentum needs momentum > 0")
+        self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
+        super().__init__(lr)
+
+    def _args(self):
+        return {"lr": self.lr, "momentum": self.momentum,
+                "nesterov": self.nesterov, "weight_decay": self.weight_decay}
+
+    def hyper(self):
+        return dict(self._args(), kind=self.kind)
+
+
+class Adam(Optimizer):
+    """Adam with bias correction, torch.optim.Adam's rule and defaults;
+    weight_decay adds an L2 term to the gradient."""
+
+    kind = ADAM_KIND
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=0.0):
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise ValueError(f"betas must be a pair of numbers, got "
+                             f"{betas!r}") from None
+        self.betas = (check_real(beta1, "betas[0]", low=0, high=1,
+                                 high_open=True),
+                      check_real(beta2, "betas[1]", low=0, high=1,
+                                 high_open=True))
+        self.eps = check_real(eps, "eps", low=0)
+        self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
+        super().__init__(lr)
+
+    def _args(self):
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps,
+                "weight_decay": self.weight_decay}
+
+    def hyper(self):
+        return {"kind": self.kind, "lr": self.lr, "beta1": self.betas[0],
+                "beta2": self.betas[1], "eps": self.eps,
+                "weight_decay": self.weight_decay}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (torch.optim.AdamW): each step first
+    scales p by 1 - lr * weight_decay."""
+
+    kind = ADAMW_KIND
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=1e-2):
+        super().__init__(lr, betas, eps, weight_decay)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def as_optimizer(optimizer):
+    """An Optimizer from an instance or a name (with default settings)."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
+        return OPTIMIZERS[optimizer.lower()]()
+    raise ValueError(f"The optimizer {optimizer!r} is not supported. "
+                     f"Supported optimizers are {sorted(OPTIMIZERS)} or an "
+                     "instance of pymlp.SGD, pymlp.Adam, pymlp.AdamW.")

@@ -1,0 +1,207 @@
+"""The training loop's Python side: validate, choose how much work each
+call into the engine does, report progress, run callbacks.
+
+The engine runs whole epochs, or runs of mini-batches, without the GIL: it
+gathers each batch's rows, runs forward, loss, backward and the optimizer
+step, and reuses buffers allocated once per fit. Python only regains
+control between calls, which are sized to take about CALL_SECONDS, so
+Ctrl-C is honoured within that time and always between two updates."""
+import sys
+import time
+
+import numpy as np
+
+from pymlp import _engine
+from pymlp._validate import as_inputs, check_int
+from pymlp.optim import as_optimizer
+from pymlp.threads import resolve_threads
+
+CALL_SECONDS = 0.1
+# A pessimistic rate for sizing calls (the engine is usually faster; a
+# slower guess only makes calls shorter).
+ASSUMED_FLOPS = 5e9
+
+
+class History:
+    """What fit saw: the mean training loss of each epoch (over the epoch's
+    mini-batches, each weighted by its rows) and, with validation_data, the
+    loss on that data after each epoch."""
+
+    def __init__(self):
+        self.loss = []
+        self.val_loss = []
+        self.stopped_by_callback = False
+
+    @property
+    def epochs(self):
+        return len(self.loss)
+
+    def __repr__(self):
+        last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""
+        return f"<History: {self.epochs} epochs{last}>"
+
+
+class _Progress:
+    """A progress bar over epochs: tqdm where it is installed, else one
+    plain line rewritten in place."""
+
+    def __init__(self, total):
+        self.total = total
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self.bar = None
+            self.last = 0.0
+        else:
+            self.bar = tqdm(total=total, unit="epoch")
+
+    def update(self, done, n, loss):
+        if self.bar is not None:
+            self.bar.update(n)
+            self.bar.set_postfix(loss=f"{loss:.6g}", refresh=False)
+            return
+        now = time.monotonic()
+        if now - self.last > 0.25 or done == self.total:
+            self.last = now
+            sys.stderr.write(f"\repoch {done}/{self.total}  "
+                             f"loss {loss:.6g}   ")
+            sys.stderr.flush()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        else:
+            sys.stderr.write("\n")
+
+
+def _diverged(epoch, optimizer):
+    return FloatingPointError(
+        f"training diverged in epoch {epoch}: the loss or a parameter became"
+        f" NaN or infinite. The parameters were restored to the end of the "
+        f"last finite epoch ({epoch - 1}). Try a smaller learning rate (lr "
+        f"is {optimizer.lr:g}).")
+
+
+def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
+        batch_size=None, shuffle=True, seed=None, validation_data=None,
+        verbose=False, callbacks=None):
+    """Train net on (X, y).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n[0])
+    y : array-like of shape (n_samples, n[L]), (n_samples,) when n[L] == 1,
+        or (n_samples,) integer labels for cross_entropy
+    loss : str
+        mse, mae, huber, cross_entropy or binary_cross_entropy.
+    optimizer : Optimizer or {"sgd", "adam", "adamw"}
+        Reuse one Optimizer object to continue a run with its state.
+    epochs : int
+    batch_size : int or None
+        Rows per update; None is the full batch. Each epoch walks a
+        permutation of the rows (the rows in order when shuffle is False)
+        in chunks of batch_size, the last one smaller.
+    seed : int or None
+        Seed of the shuffling; the same seed (and initial network) gives
+        bit-identical parameters.
+    validation_data : (X_val, y_val) or None
+        Evaluated after each epoch into History.val_loss.
+    verbose : bool
+        Show a progress bar with the current loss.
+    callbacks : list of callables or None
+        Each is called as ``callback(epoch, logs)`` after every epoch, with
+        the epoch number (from 1) and a dict with "loss" (and "val_loss");
+        returning True stops training.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    FloatingPointError
+        When the loss or a parameter becomes NaN or infinite; the
+        parameters are first restored to the end of the last finite epoch.
+    """
+    net._check_trainable()
+    epochs = check_int(epochs, "epochs")
+    X, y, loss_code = net._prepare(X, y, loss)
+    n = X.shape[0]
+    batch_size = n if batch_size is None else check_int(batch_size,
+                                                        "batch_size")
+    batch_size = min(batch_size, n)
+    if validation_data is not None:
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)"
+                             ) from None
+        X_val, y_val, _ = net._prepare(X_val, y_val, loss)
+    callbacks = list(callbacks or [])
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"callbacks must be callables, got {cb!r}")
+    optimizer = as_optimizer(optimizer)
+    optimizer.bind(net.params, net)
+
+    threads = resolve_threads(net.n_threads)
+    seed64 = int(np.random.SeedSequence(seed).generate_state(
+        1, dtype=np.uint64)[0])
+    trainer = _engine.Trainer(net._spec, loss_code, X, y, batch_size,
+                              bool(shuffle), seed64, net.params,
+                              optimizer.state, optimizer.hyper(),
+                              optimizer.steps, threads)
+    history = History()
+    per_epoch = bool(callbacks) or validation_data is not None
+
+    # size each call into the engine to about CALL_SECONDS
+    sizes = net.layer_sizes
+    flops_per_row = 6.0 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    batch_seconds = (flops_per_row * batch_size + 2e4) / ASSUMED_FLOPS
+    batches_per_call = max(1, int(CALL_SECONDS / batch_seconds))
+    n_batches = trainer.n_batches
+    epochs_per_call = 1 if per_epoch else max(
+        1, batches_per_call // n_batches)
+
+    progress = _Progress(epochs) if verbose else None
+    losses = np.empty(epochs_per_call, dtype=np.float64)
+    try:
+        while history.epochs < epochs:
+            done = history.epochs
+            if n_batches <= batches_per_call:
+                count = min(epochs_per_call, epochs - done)
+                finite_epochs = trainer.run_epochs(losses[:count])
+                history.loss.extend(losses[:finite_epochs].tolist())
+                if finite_epochs < count:
+                    raise _diverged(done + finite_epochs + 1, optimizer)
+            else:
+                trainer.epoch_begin()
+                for first in range(0, n_batches, batches_per_call):
+                    trainer.run_batches(
+                        first, min(n_batches, first + batches_per_call))
+                value, finite = trainer.epoch_end()
+                if not finite:
+                    raise _diverged(done + 1, optimizer)
+                history.loss.append(value)
+                count = 1
+            optimizer.steps = trainer.step
+            if validation_data is not None:
+                history.val_loss.append(net._loss_grad(X_val, y_val,
+                                                       loss_code, None))
+            if progress is not None:
+                progress.update(history.epochs, count, history.loss[-1])
+            if callbacks:
+                logs = {"loss": history.loss[-1]}
+                if validation_data is not None:
+                    logs["val_loss"] = history.val_loss[-1]
+                stop = [cb(history.epochs, logs) is True for cb in callbacks]
+                if any(stop):
+                    history.stopped_by_callback = True
+                    break
+    finally:
+        # also on Ctrl-C or divergence: the optimizer's count matches the
+        # updates that were applied
+        optimizer.steps = trainer.step
+        if progress is not None:
+            progress.close()
+    return history

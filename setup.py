@@ -1,0 +1,73 @@
+"""Build of pymlp's compiled engine: the C kernels in csrc/ and the Cython
+layer in pymlp/, linked into one extension module, pymlp._engine.
+
+The default build runs on any x86-64 CPU: only the micro-kernel files
+select AVX2 or AVX-512 (by pragmas inside them), and the engine calls them
+only when the CPU reports those features. OpenMP is used when the compiler
+accepts -fopenmp. Set PYMLP_DEBUG=1 to build with Cython's bounds and
+initialisation checks on, for a debugging test run.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+C_SOURCES = [
+    "csrc/engine.c",
+    "csrc/runtime.c",
+    "csrc/ukernel_generic.c",
+    "csrc/ukernel_avx2.c",
+    "csrc/ukernel_avx512.c",
+]
+
+DEBUG = os.environ.get("PYMLP_DEBUG", "") not in ("", "0")
+
+COMPILER_DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": not DEBUG,
+    "embedsignature": True,
+}
+
+
+def openmp_flags():
+    """-fopenmp when the C compiler and linker accept it, else nothing."""
+    if os.environ.get("PYMLP_NO_OPENMP"):
+        return []
+    cc = os.environ.get("CC", "cc")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void)"
+                    "{ return omp_get_max_threads() < 1; }\n")
+        try:
+            result = subprocess.run(
+                [cc, "-fopenmp", src, "-o", os.path.join(tmp, "probe")],
+                capture_output=True)
+        except OSError:
+            return []
+    return ["-fopenmp"] if result.returncode == 0 else []
+
+
+OPENMP = openmp_flags() if sys.platform != "win32" else []
+
+extension = Extension(
+    "pymlp._engine",
+    sources=["pymlp/_engine.pyx"] + C_SOURCES,
+    include_dirs=["csrc", numpy.get_include()],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    extra_compile_args=["-O3", "-ffp-contract=fast", "-std=gnu11"] + OPENMP
+    + (["-O0", "-g"] if DEBUG else []),
+    extra_link_args=OPENMP,
+)
+
+setup(
+    ext_modules=cythonize([extension],
+                          compiler_directives=COMPILER_DIRECTIVES),
+)
