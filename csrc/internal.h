@@ -45,6 +45,7 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
     typedef struct {                                                         \
         int mr, nr;                                                          \
         pymlp_ukernel_fn_##SFX fn;                                           \
+        double (*fma_peak)(int64_t iterations, REAL *sink);                  \
     } pymlp_ukernel_##SFX;                                                   \
                                                                              \
     extern const pymlp_ukernel_##SFX pymlp_ukernel_generic_##SFX;            \

@@ -188,6 +188,12 @@ void pymlp_gemm_f64(int64_t M, int64_t N, int64_t K,
                     const double *B, int64_t rsb, int64_t csb,
                     double *C, int64_t ldc, double *work, int n_threads);
 
+/* Runs `iterations` rounds of independent vector FMAs with the selected
+ * SIMD level and returns the floating-point operations done: timed by the
+ * caller, the core's FMA peak, against which the product is measured. */
+double pymlp_fma_peak_f32(int64_t iterations);
+double pymlp_fma_peak_f64(int64_t iterations);
+
 /* SIMD level: detected once from the CPU (capped by the environment
  * variable PYMLP_SIMD=generic|avx2|avx512), or forced by pymlp_set_simd,
  * which returns the level actually set (never above what the CPU has). */

@@ -11,6 +11,7 @@
 #define UK_MR 6
 #define UK_NV 2
 #define UK_NAME ukernel_avx2_f32
+#define UK_PEAK_NAME fma_peak_avx2_f32
 #define UK_TABLE pymlp_ukernel_avx2_f32
 #define UK_TABLE_TYPE pymlp_ukernel_f32
 #include "ukernel.inc"
@@ -19,6 +20,7 @@
 #undef UK_MR
 #undef UK_NV
 #undef UK_NAME
+#undef UK_PEAK_NAME
 #undef UK_TABLE
 #undef UK_TABLE_TYPE
 
@@ -27,6 +29,7 @@
 #define UK_MR 6
 #define UK_NV 2
 #define UK_NAME ukernel_avx2_f64
+#define UK_PEAK_NAME fma_peak_avx2_f64
 #define UK_TABLE pymlp_ukernel_avx2_f64
 #define UK_TABLE_TYPE pymlp_ukernel_f64
 #include "ukernel.inc"

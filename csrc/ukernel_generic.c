@@ -8,6 +8,7 @@
 #define UK_MR 4
 #define UK_NV 2
 #define UK_NAME ukernel_generic_f32
+#define UK_PEAK_NAME fma_peak_generic_f32
 #define UK_TABLE pymlp_ukernel_generic_f32
 #define UK_TABLE_TYPE pymlp_ukernel_f32
 #include "ukernel.inc"
@@ -16,6 +17,7 @@
 #undef UK_MR
 #undef UK_NV
 #undef UK_NAME
+#undef UK_PEAK_NAME
 #undef UK_TABLE
 #undef UK_TABLE_TYPE
 
@@ -24,6 +26,7 @@
 #define UK_MR 4
 #define UK_NV 2
 #define UK_NAME ukernel_generic_f64
+#define UK_PEAK_NAME fma_peak_generic_f64
 #define UK_TABLE pymlp_ukernel_generic_f64
 #define UK_TABLE_TYPE pymlp_ukernel_f64
 #include "ukernel.inc"

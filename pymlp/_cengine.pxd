@@ -126,6 +126,9 @@ cdef extern from "pymlp.h" nogil:
                         double *C, int64_t ldc, double *work,
                         int n_threads) noexcept
 
+    double pymlp_fma_peak_f32(int64_t iterations) noexcept
+    double pymlp_fma_peak_f64(int64_t iterations) noexcept
+
     int pymlp_simd_detected() noexcept
     int pymlp_simd_level() noexcept
     int pymlp_set_simd(int level) noexcept

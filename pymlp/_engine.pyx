@@ -295,6 +295,20 @@ def gemm(const floating[:, ::1] A, bint trans_a, const floating[:, ::1] B,
                            &C[0, 0], N, &work[0], n_threads)
 
 
+def fma_peak(int64_t iterations, dtype):
+    """Floating-point operations done by `iterations` rounds of independent
+    vector FMAs at the current SIMD level, without the GIL; time the call
+    to get the core's peak rate (a benchmark's yardstick)."""
+    cdef double flops
+    cdef bint is_double = np.dtype(dtype) == np.float64
+    with nogil:
+        if is_double:
+            flops = pymlp_fma_peak_f64(iterations)
+        else:
+            flops = pymlp_fma_peak_f32(iterations)
+    return flops
+
+
 def simd_detected():
     return SIMD_NAMES[pymlp_simd_detected()]
 
