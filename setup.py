@@ -7,6 +7,7 @@ only when the CPU reports those features. OpenMP is used when the compiler
 accepts -fopenmp. Set PYMLP_DEBUG=1 to build with Cython's bounds and
 initialisation checks on, for a debugging test run.
 """
+import glob
 import os
 import subprocess
 import sys
@@ -60,9 +61,10 @@ OPENMP = openmp_flags() if sys.platform != "win32" else []
 extension = Extension(
     "pymlp._engine",
     sources=["pymlp/_engine.pyx"] + C_SOURCES,
+    depends=glob.glob("csrc/*.h") + glob.glob("csrc/*.inc"),
     include_dirs=["csrc", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    extra_compile_args=["-O3", "-ffp-contract=fast", "-std=gnu11"] + OPENMP
+    extra_compile_args=["-O3", "-ffp-contract=fast", "-fno-math-errno", "-std=gnu11"] + OPENMP
     + (["-O0", "-g"] if DEBUG else []),
     extra_link_args=OPENMP,
 )

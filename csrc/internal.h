@@ -25,6 +25,18 @@ static inline int pymlp_thread_num(void) { return 0; }
 
 #define PYMLP_ALIGN 64
 
+/* Loops outside the packed product (small products, activations, losses,
+ * optimizer) are compiled for several instruction sets and picked at load
+ * time from the CPU (GCC's function multi-versioning, on Linux x86-64); the
+ * default build still runs on any x86-64. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
+    && defined(__linux__) && !defined(PYMLP_NO_CLONES)
+#define PYMLP_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PYMLP_CLONES
+#endif
+
 enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV };
 
 #define PYMLP_TYPED_DECLS(REAL, SFX)                                         \
