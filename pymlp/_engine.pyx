@@ -6,7 +6,8 @@
 # one source through the `floating` fused type, with the branch taken once
 # per call at this boundary.
 from cython cimport floating
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int64_t, uint64_t, uintptr_t
+from libc.stdlib cimport free, malloc
 
 import numpy as np
 
@@ -22,6 +23,15 @@ def _aligned_empty(int64_t n, dtype):
     raw = np.empty(n + 64 // itemsize, dtype=dtype)
     start = (-raw.ctypes.data % 64) // itemsize
     return raw[start:start + n]
+
+
+cdef void *_scratch(int64_t n, size_t itemsize, void **raw) noexcept nogil:
+    """n elements of scratch aligned to 64 bytes; free(*raw) releases it.
+    NULL when out of memory."""
+    raw[0] = malloc(<size_t>n * itemsize + 64)
+    if raw[0] == NULL:
+        return NULL
+    return <void *>((<uintptr_t>raw[0] + 63) & ~(<uintptr_t>63))
 
 
 cdef class NetSpec:
@@ -50,38 +60,64 @@ cdef class NetSpec:
 
 def predict(NetSpec spec, const floating[::1] params,
             const floating[:, ::1] X, floating[:, ::1] out,
-            int64_t chunk, floating[::1] work, int n_threads):
+            int64_t chunk, int n_threads):
     """out (n, n[L]) OUT = network(X (n, n[0])), `chunk` rows at a time."""
     cdef int64_t n = X.shape[0]
+    cdef void *raw
+    cdef floating *work
     with nogil:
         if floating is float:
-            pymlp_predict_f32(&spec.net, &params[0], &X[0, 0], n,
-                              &out[0, 0], chunk, &work[0], n_threads)
+            work = <float *>_scratch(
+                pymlp_work_len_f32(&spec.net, chunk, n_threads),
+                sizeof(float), &raw)
+            if work != NULL:
+                pymlp_predict_f32(&spec.net, &params[0], &X[0, 0], n,
+                                  &out[0, 0], chunk, work, n_threads)
         else:
-            pymlp_predict_f64(&spec.net, &params[0], &X[0, 0], n,
-                              &out[0, 0], chunk, &work[0], n_threads)
+            work = <double *>_scratch(
+                pymlp_work_len_f64(&spec.net, chunk, n_threads),
+                sizeof(double), &raw)
+            if work != NULL:
+                pymlp_predict_f64(&spec.net, &params[0], &X[0, 0], n,
+                                  &out[0, 0], chunk, work, n_threads)
+        free(raw)
+    if work == NULL:
+        raise MemoryError("no memory for the scratch of predict")
 
 
 def loss_grad(NetSpec spec, int loss, const floating[::1] params,
               const floating[:, ::1] X, const floating[:, ::1] y_values,
               const int64_t[::1] y_labels, floating[::1] grad,
-              floating[::1] work, int n_threads):
+              int n_threads):
     """Mean loss over the batch X; grad (P) OUT unless grad is None. The
     targets are y_values (B, n[L]) or, for cross-entropy, y_labels (B)."""
     cdef const void *y = (<const void *>&y_labels[0] if y_values is None
                           else <const void *>&y_values[0, 0])
     cdef floating *g = NULL if grad is None else &grad[0]
     cdef int64_t B = X.shape[0]
-    cdef double value
+    cdef double value = 0.0
+    cdef void *raw
+    cdef floating *work
     with nogil:
         if floating is float:
-            value = pymlp_loss_grad_f32(&spec.net, loss, &params[0],
-                                        &X[0, 0], y, B, g, &work[0],
-                                        n_threads)
+            work = <float *>_scratch(
+                pymlp_work_len_f32(&spec.net, B, n_threads), sizeof(float),
+                &raw)
+            if work != NULL:
+                value = pymlp_loss_grad_f32(&spec.net, loss, &params[0],
+                                            &X[0, 0], y, B, g, work,
+                                            n_threads)
         else:
-            value = pymlp_loss_grad_f64(&spec.net, loss, &params[0],
-                                        &X[0, 0], y, B, g, &work[0],
-                                        n_threads)
+            work = <double *>_scratch(
+                pymlp_work_len_f64(&spec.net, B, n_threads), sizeof(double),
+                &raw)
+            if work != NULL:
+                value = pymlp_loss_grad_f64(&spec.net, loss, &params[0],
+                                            &X[0, 0], y, B, g, work,
+                                            n_threads)
+        free(raw)
+    if work == NULL:
+        raise MemoryError("no memory for the scratch of loss_grad")
     return value
 
 
@@ -256,20 +292,18 @@ cdef const void *_target_pointer(y) except NULL:
     return <const void *>&raw[0]
 
 
-def all_finite(x):
-    """True when every value of the contiguous float array x is finite."""
-    cdef const float[::1] x32
-    cdef const double[::1] x64
+def all_finite(const floating[:, ::1] x):
+    """True when every value of the contiguous 2-D float array x is
+    finite."""
     cdef int result
-    flat = x.reshape(-1)
-    if flat.dtype == np.float32:
-        x32 = flat
-        with nogil:
-            result = pymlp_all_finite_f32(&x32[0], x32.shape[0])
-    else:
-        x64 = flat
-        with nogil:
-            result = pymlp_all_finite_f64(&x64[0], x64.shape[0])
+    cdef int64_t n = x.shape[0] * x.shape[1]
+    if n == 0:
+        return True
+    with nogil:
+        if floating is float:
+            result = pymlp_all_finite_f32(&x[0, 0], n)
+        else:
+            result = pymlp_all_finite_f64(&x[0, 0], n)
     return bool(result)
 
 

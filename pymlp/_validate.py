@@ -100,7 +100,7 @@ def _as_numeric_array(a, name):
 
 
 def check_finite(arr, name):
-    if not _engine.all_finite(arr):
+    if not _engine.all_finite(arr.reshape(1, -1)):
         what = "NaN" if np.isnan(arr).any() else "infinity"
         raise ValueError(f"{name} contains {what}; every value must be "
                          "finite")

@@ -188,12 +188,8 @@ class MLP:
         X = as_inputs(X, self._sizes[0], self._dtype)
         n = X.shape[0]
         out = np.empty((n, self._sizes[-1]), dtype=self._dtype)
-        chunk = min(n, PREDICT_CHUNK)
-        threads = self._threads()
-        work = _engine._aligned_empty(
-            self._spec.work_len(chunk, threads, self._dtype), self._dtype)
-        _engine.predict(self._spec, self._params, X, out, chunk, work,
-                        threads)
+        _engine.predict(self._spec, self._params, X, out,
+                        min(n, PREDICT_CHUNK), self._threads())
         return out
 
     def predict_proba(self, X):
@@ -226,14 +222,10 @@ class MLP:
         return X, y, code
 
     def _loss_grad(self, X, y, code, grad):
-        threads = self._threads()
-        work = _engine._aligned_empty(
-            self._spec.work_len(X.shape[0], threads, self._dtype),
-            self._dtype)
         labels = y if code == LOSSES["cross_entropy"] else None
         values = None if labels is not None else y
         return _engine.loss_grad(self._spec, code, self._params, X, values,
-                                 labels, grad, work, threads)
+                                 labels, grad, self._threads())
 
     def loss(self, X, y, loss="mse"):
         """Mean loss of the network on (X, y); see the README for the

@@ -9,9 +9,18 @@ import os
 from pymlp import _engine
 
 _num_threads = None
+_default = None
 
 
 def _default_threads():
+    """OMP_NUM_THREADS or the usable cores, read once (per process)."""
+    global _default
+    if _default is None:
+        _default = _count_default_threads()
+    return _default
+
+
+def _count_default_threads():
     env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
@@ -36,6 +45,9 @@ def get_num_threads():
     return _num_threads if _num_threads is not None else _default_threads()
 
 
+_HAS_OPENMP = _engine.has_openmp()
+
+
 def resolve_threads(n_threads):
     """The thread count to pass to the engine."""
     if n_threads is None:
@@ -45,7 +57,7 @@ def resolve_threads(n_threads):
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ValueError(f"n_threads must be a positive integer or None,"
                              f" got {n!r}")
-    return n if _engine.has_openmp() else 1
+    return n if _HAS_OPENMP else 1
 
 
 def build_info():
