@@ -37,26 +37,35 @@ COMPILER_DIRECTIVES = {
 }
 
 
-def openmp_flags():
-    """-fopenmp when the C compiler and linker accept it, else nothing."""
-    if os.environ.get("PYMLP_NO_OPENMP"):
-        return []
+def accepted(flags, source="int main(void) { return 0; }\n"):
+    """`flags` when the C compiler builds and links `source` with them, else
+    no flags: optional speed-ups never break the build."""
     cc = os.environ.get("CC", "cc")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
         with open(src, "w") as f:
-            f.write("#include <omp.h>\nint main(void)"
-                    "{ return omp_get_max_threads() < 1; }\n")
+            f.write(source)
         try:
             result = subprocess.run(
-                [cc, "-fopenmp", src, "-o", os.path.join(tmp, "probe")],
+                [cc, "-Werror"] + flags + [src, "-o", os.path.join(tmp, "p")],
                 capture_output=True)
         except OSError:
             return []
-    return ["-fopenmp"] if result.returncode == 0 else []
+    return flags if result.returncode == 0 else []
+
+
+def openmp_flags():
+    """-fopenmp when the C compiler and linker accept it, else nothing."""
+    if os.environ.get("PYMLP_NO_OPENMP"):
+        return []
+    return accepted(["-fopenmp"], "#include <omp.h>\nint main(void)"
+                    "{ return omp_get_max_threads() < 1; }\n")
 
 
 OPENMP = openmp_flags() if sys.platform != "win32" else []
+# GCC keeps a micro-kernel's accumulator array in registers only when its
+# scalar-replacement limit admits the array (24 zmm registers = 1536 bytes)
+KERNEL_FLAGS = accepted(["--param=sra-max-scalarization-size-Ospeed=4096"])
 
 extension = Extension(
     "pymlp._engine",
@@ -64,7 +73,7 @@ extension = Extension(
     depends=glob.glob("csrc/*.h") + glob.glob("csrc/*.inc"),
     include_dirs=["csrc", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    extra_compile_args=["-O3", "-ffp-contract=fast", "-fno-math-errno", "-std=gnu11"] + OPENMP
+    extra_compile_args=["-O3", "-ffp-contract=fast", "-fno-math-errno", "-std=gnu11"] + OPENMP + KERNEL_FLAGS
     + (["-O0", "-g"] if DEBUG else []),
     extra_link_args=OPENMP,
 )

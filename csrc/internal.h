@@ -77,7 +77,7 @@ PYMLP_TYPED_DECLS(double, f64)
 
 /* Blocking of the packed product: KC x NC panels of B, MC x KC blocks of A.
  * MC and NC are multiples of every kernel's MR and NR. */
-#define PYMLP_KC 256
+#define PYMLP_KC 384
 #define PYMLP_MC 480
 #define PYMLP_NC 2048
 #define PYMLP_MR_MAX 16
