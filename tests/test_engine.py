@@ -1,0 +1,180 @@
+"""The compiled engine against the NumPy reference: forward, loss and
+gradients for every activation x loss, both dtypes, several shapes."""
+import numpy as np
+import pytest
+
+import pymlp
+from conftest import make_targets
+import reference as ref
+
+HIDDEN = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
+          "gelu"]
+LOSSES = ["mse", "mae", "huber", "cross_entropy", "binary_cross_entropy"]
+SHAPES = [[3, 5, 4], [1, 1, 1], [4, 1, 3, 2], [6, 7, 5, 3, 2]]
+TOL = {"float32": dict(rtol=2e-4, atol=2e-5), "float64": dict(rtol=1e-10, atol=1e-12)}
+
+
+def compare(net, X, y, loss):
+    tol = TOL[net.dtype.name]
+    W64 = [W.astype(np.float64) for W in net.weights]
+    b64 = [b.astype(np.float64) for b in net.biases]
+    expect_out = ref.forward(W64, b64, net.activations, X)[-1][1]
+    np.testing.assert_allclose(net.predict(X), expect_out, **tol)
+    expect_loss, expect_grads = ref.loss_and_grad(W64, b64, net.activations,
+                                                  X, y, loss)
+    value, grads = net.loss_and_grad(X, y, loss=loss)
+    assert value == pytest.approx(expect_loss, rel=tol["rtol"], abs=tol["atol"])
+    assert net.loss(X, y, loss=loss) == pytest.approx(value, rel=1e-12)
+    for (dW, db), (eW, eb) in zip(grads, expect_grads):
+        assert dW.shape == eW.shape and db.shape == eb.shape
+        scale = max(1.0, np.abs(eW).max(), np.abs(eb).max())
+        np.testing.assert_allclose(dW, eW, rtol=tol["rtol"], atol=tol["atol"] * scale)
+        np.testing.assert_allclose(db, eb, rtol=tol["rtol"], atol=tol["atol"] * scale)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_matches_reference(rng, hidden, loss, dtype):
+    for sizes in SHAPES:
+        net = pymlp.MLP(sizes, activation=hidden, dtype=dtype, seed=7)
+        for n in (1, 9):
+            X = rng.standard_normal((n, sizes[0]))
+            y = make_targets(rng, loss, n, sizes[-1])
+            compare(net, X, y, loss)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "tanh", "relu", "softplus", "gelu"])
+def test_output_activations(rng, output):
+    net = pymlp.MLP([3, 6, 2], activation="tanh", output_activation=output,
+                    dtype="float64", seed=3)
+    X = rng.standard_normal((11, 3))
+    compare(net, X, rng.standard_normal((11, 2)), "mse")
+
+
+def test_mixed_hidden_activations(rng):
+    net = pymlp.MLP([4, 5, 6, 3], activation=["gelu", "sigmoid"],
+                    dtype="float64", seed=2)
+    assert net.activations == ("gelu", "sigmoid", "identity")
+    compare(net, rng.standard_normal((8, 4)), rng.integers(0, 3, 8), "cross_entropy")
+
+
+def test_large_layers_use_the_blocked_product(rng):
+    # widths past the small-product path exercise packing and threads
+    net = pymlp.MLP([70, 130, 40, 10], activation="gelu", dtype="float64", seed=0)
+    X = rng.standard_normal((300, 70))
+    compare(net, X, rng.integers(0, 10, 300), "cross_entropy")
+    net32 = net.astype("float32")
+    compare(net32, X, rng.integers(0, 10, 300), "cross_entropy")
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
+def test_fused_loss_delta_is_probability_minus_target(rng, loss):
+    # one identity layer: db is the column sum of the output delta, which
+    # for the fused losses is (softmax(z) - onehot) / n, (sigmoid(z) - y) / (n m)
+    n, width = 7, 4
+    net = pymlp.MLP([3, width], output_activation="identity", dtype="float64", seed=1)
+    X = rng.standard_normal((n, 3))
+    y = make_targets(rng, loss, n, width)
+    z = net.predict(X)
+    if loss == "cross_entropy":
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        onehot = np.eye(width)[y]
+        delta = (p - onehot) / n
+    else:
+        delta = (1 / (1 + np.exp(-z)) - y) / (n * width)
+    _, grads = net.loss_and_grad(X, y, loss=loss)
+    np.testing.assert_allclose(grads[0][1], delta.sum(0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(grads[0][0], X.T @ delta, rtol=1e-12, atol=1e-15)
+
+
+def test_stable_for_extreme_logits():
+    net = pymlp.MLP([1, 2], dtype="float64", seed=0)
+    net.weights[0][...] = [[1000.0, -1000.0]]
+    net.biases[0][...] = 0
+    X = np.array([[1.0], [-1.0]])
+    value = net.loss(X, np.array([0, 0]), loss="cross_entropy")
+    assert value == pytest.approx(1000.0)  # (0 + 2000) / 2 without overflow
+    value = net.loss(X, np.array([[1.0, 0.0], [1.0, 0.0]]), loss="binary_cross_entropy")
+    assert value == pytest.approx(500.0)  # elements 0, 0, 1000, 1000
+    sig = pymlp.MLP([1, 1], output_activation="sigmoid", dtype="float64", seed=0)
+    sig.weights[0][...] = 1
+    sig.biases[0][...] = 0
+    out = sig.predict(np.array([[-800.0], [800.0]]))
+    np.testing.assert_array_equal(out, [[0.0], [1.0]])
+
+
+def test_step_predicts_signs_and_has_no_gradient():
+    net = pymlp.MLP([1, 1], output_activation="step", dtype="float64", seed=0)
+    net.weights[0][...] = 1
+    net.biases[0][...] = 0
+    np.testing.assert_array_equal(net.predict([[2.0], [0.0], [-3.0]]),
+                                  [[1.0], [-1.0], [-1.0]])
+    with pytest.raises(ValueError, match="gradient"):
+        net.loss_and_grad([[1.0]], [[1.0]])
+    with pytest.raises(ValueError, match="gradient"):
+        pymlp.gradcheck(net, [[1.0]], [[1.0]])
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_gradcheck_central_differences(rng, hidden, loss):
+    net = pymlp.MLP([3, 4, 3], activation=hidden, dtype="float32", seed=5)
+    X = rng.standard_normal((6, 3))
+    y = make_targets(rng, loss, 6, 3)
+    if loss == "mae":
+        y = net.astype("float64").predict(X) + np.sign(rng.standard_normal((6, 3)))
+    error = pymlp.gradcheck(net, X, y, loss=loss)
+    assert error < 1e-6, error
+
+
+def test_finite_differences_detect_a_wrong_gradient(rng):
+    # the comparison gradcheck makes can fail: a perturbed gradient is caught
+    net = pymlp.MLP([2, 3, 1], activation="tanh", dtype="float64", seed=0)
+    X, y = rng.standard_normal((5, 2)), rng.standard_normal((5, 1))
+    _, grad = net.loss_and_flat_grad(X, y)
+    p, eps = net.params, 1e-6
+    numeric = np.empty_like(grad)
+    for i in range(p.size):
+        p[i] += eps
+        up = net.loss(X, y)
+        p[i] -= 2 * eps
+        down = net.loss(X, y)
+        p[i] += eps
+        numeric[i] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+    wrong = grad.copy()
+    wrong[3] *= 1.01
+    assert not np.allclose(wrong, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_initialisation(rng):
+    a = pymlp.MLP([30, 20, 5], seed=11)
+    b = pymlp.MLP([30, 20, 5], seed=11)
+    c = pymlp.MLP([30, 20, 5], seed=12)
+    np.testing.assert_array_equal(a.params, b.params)
+    assert not np.array_equal(a.params, c.params)
+    bound = 1 / np.sqrt(30)
+    assert np.abs(a.weights[0]).max() <= bound and np.abs(a.biases[0]).max() <= bound
+    assert np.abs(a.weights[0]).max() > 0.9 * bound
+    g = pymlp.MLP([30, 20, 5], init="glorot_uniform", seed=0)
+    assert np.abs(g.weights[0]).max() <= np.sqrt(6 / 50)
+    assert not g.biases[0].any()
+    h = pymlp.MLP([400, 300], init="he_normal", seed=0, dtype="float64")
+    assert h.weights[0].std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+
+
+def test_parameters_are_views_of_one_buffer():
+    net = pymlp.MLP([2, 3, 1], seed=0)
+    assert net.params.flags.c_contiguous and net.params.ndim == 1
+    assert net.params.size == 2 * 3 + 3 + 3 * 1 + 1
+    for W in net.weights:
+        assert np.shares_memory(W, net.params)
+    net.weights[1][...] = 0
+    net.biases[1][...] = 2.5
+    np.testing.assert_array_equal(net.predict(np.ones((4, 2))), 2.5)
+    assert net.params[-1] == 2.5
+    assert net.layer_sizes == (2, 3, 1)
+    assert net.activations == ("relu", "identity")
+    assert net.dtype == np.float32
