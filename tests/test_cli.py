@@ -2,12 +2,15 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "pymlp", *args],
-                          capture_output=True, text=True, env=os.environ.copy(),
-                          timeout=120)
+    # from outside the source tree, so that the installed package runs
+    with tempfile.TemporaryDirectory() as elsewhere:
+        return subprocess.run([sys.executable, "-m", "pymlp", *args],
+                              capture_output=True, text=True, cwd=elsewhere,
+                              env=os.environ.copy(), timeout=120)
 
 
 def test_demo_prints_the_lecture_sections():
