@@ -142,7 +142,7 @@ class NumpyMLP:
         step_size = self.lr / (1 - b1 ** self.t)
         bc2_sqrt = np.sqrt(1 - b2 ** self.t)
         np.sqrt(v, out=tmp)
-        tmp *= 1.0 / bc2_sqrt
+        tmp /= bc2_sqrt
         tmp += self.eps
         np.divide(m, tmp, out=tmp2)
         tmp2 *= step_size
