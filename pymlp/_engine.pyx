@@ -19,9 +19,11 @@ SIMD_NAMES = ("generic", "avx2", "avx512")
 def _aligned_empty(int64_t n, dtype):
     """An uninitialised 1-D array of n elements whose data is 64-byte
     aligned (the C scratch buffers need it)."""
-    itemsize = np.dtype(dtype).itemsize
+    cdef int itemsize = np.dtype(dtype).itemsize
     raw = np.empty(n + 64 // itemsize, dtype=dtype)
-    start = (-raw.ctypes.data % 64) // itemsize
+    cdef const unsigned char[::1] data = raw.view(np.uint8)
+    cdef uintptr_t address = <uintptr_t>&data[0]
+    cdef int64_t start = ((64 - address % 64) % 64) // itemsize
     return raw[start:start + n]
 
 

@@ -6,6 +6,7 @@ gathers each batch's rows, runs forward, loss, backward and the optimizer
 step, and reuses buffers allocated once per fit. Python only regains
 control between calls, which are sized to take about CALL_SECONDS, so
 Ctrl-C is honoured within that time and always between two updates."""
+import os
 import sys
 import time
 
@@ -145,8 +146,9 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
     optimizer.bind(net.params, net)
 
     threads = resolve_threads(net.n_threads)
-    seed64 = int(np.random.SeedSequence(seed).generate_state(
-        1, dtype=np.uint64)[0])
+    # the engine expands the seed with splitmix64, so any 64-bit value will do
+    seed64 = (int.from_bytes(os.urandom(8), "little") if seed is None
+              else check_int(seed, "seed", minimum=0) & (2 ** 64 - 1))
     trainer = _engine.Trainer(net._spec, loss_code, X, y, batch_size,
                               bool(shuffle), seed64, net.params,
                               optimizer.state, optimizer.hyper(),
