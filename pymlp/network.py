@@ -3,8 +3,7 @@ import numpy as np
 
 from pymlp import _engine
 from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs, as_targets,
-                             check_choice, check_dtype, check_int,
-                             check_layer_sizes)
+                             check_choice, check_dtype, check_layer_sizes)
 from pymlp.threads import resolve_threads
 
 INITS = ("default", "glorot_uniform", "he_normal")

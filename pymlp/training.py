@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from pymlp import _engine
-from pymlp._validate import as_inputs, check_int
+from pymlp._validate import check_int
 from pymlp.optim import as_optimizer
 from pymlp.threads import resolve_threads
 
