@@ -77,7 +77,9 @@ PYMLP_TYPED_DECLS(double, f64)
 
 /* Blocking of the packed product: KC x NC panels of B, MC x KC blocks of A.
  * MC and NC are multiples of every kernel's MR and NR. */
+#ifndef PYMLP_KC
 #define PYMLP_KC 384
+#endif
 #define PYMLP_MC 480
 #define PYMLP_NC 2048
 #define PYMLP_MR_MAX 16
