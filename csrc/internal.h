@@ -83,6 +83,8 @@ PYMLP_TYPED_DECLS(double, f64)
 #define PYMLP_MC 480
 #define PYMLP_NC 2048
 #define PYMLP_MR_MAX 16
+/* The direct (unpacked) path copies at most this many elements of B^T. */
+#define PYMLP_SMALL_COPY_MAX 65536
 #define PYMLP_NR_MAX 32
 
 /* Number of threads worth using for `flops` of work with `n_threads`

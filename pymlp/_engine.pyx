@@ -11,7 +11,10 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
+cimport numpy as cnp
 from pymlp._cengine cimport *
+
+cnp.import_array()
 
 SIMD_NAMES = ("generic", "avx2", "avx512")
 
@@ -60,28 +63,44 @@ cdef class NetSpec:
         return pymlp_work_len_f64(&self.net, batch, n_threads)
 
 
-def predict(NetSpec spec, const floating[::1] params,
-            const floating[:, ::1] X, floating[:, ::1] out,
-            int64_t chunk, int n_threads):
-    """out (n, n[L]) OUT = network(X (n, n[0])), `chunk` rows at a time."""
-    cdef int64_t n = X.shape[0]
+cdef inline void *_array_data(cnp.ndarray x, int typenum, str name) except NULL:
+    """The data of a C-contiguous array of type typenum, checked in C (no
+    memoryview to acquire: this path is timed per row in prediction)."""
+    if cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(x):
+        raise ValueError(f"{name} must be C-contiguous "
+                         f"{np.dtype(cnp.PyArray_DescrFromType(typenum))}")
+    return cnp.PyArray_DATA(x)
+
+
+def predict(NetSpec spec, cnp.ndarray params, cnp.ndarray X,
+            cnp.ndarray out, int64_t chunk, int n_threads):
+    """out (n, n[L]) OUT = network(X (n, n[0])), `chunk` rows at a time.
+    params, X and out share a dtype and are C-contiguous; the shapes are
+    the caller's to check."""
+    cdef int typenum = cnp.PyArray_TYPE(params)
+    cdef size_t itemsize = 4 if typenum == cnp.NPY_FLOAT32 else 8
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("params must be float32 or float64")
+    cdef void *p = _array_data(params, typenum, "params")
+    cdef void *x = _array_data(X, typenum, "X")
+    cdef void *o = _array_data(out, typenum, "out")
+    cdef int64_t n = cnp.PyArray_DIM(X, 0)
     cdef void *raw
-    cdef floating *work
+    cdef void *work
     with nogil:
-        if floating is float:
-            work = <float *>_scratch(
-                pymlp_work_len_f32(&spec.net, chunk, n_threads),
-                sizeof(float), &raw)
+        if itemsize == 4:
+            work = _scratch(pymlp_work_len_f32(&spec.net, chunk, n_threads),
+                            itemsize, &raw)
             if work != NULL:
-                pymlp_predict_f32(&spec.net, &params[0], &X[0, 0], n,
-                                  &out[0, 0], chunk, work, n_threads)
+                pymlp_predict_f32(&spec.net, <float *>p, <float *>x, n,
+                                  <float *>o, chunk, <float *>work, n_threads)
         else:
-            work = <double *>_scratch(
-                pymlp_work_len_f64(&spec.net, chunk, n_threads),
-                sizeof(double), &raw)
+            work = _scratch(pymlp_work_len_f64(&spec.net, chunk, n_threads),
+                            itemsize, &raw)
             if work != NULL:
-                pymlp_predict_f64(&spec.net, &params[0], &X[0, 0], n,
-                                  &out[0, 0], chunk, work, n_threads)
+                pymlp_predict_f64(&spec.net, <double *>p, <double *>x, n,
+                                  <double *>o, chunk, <double *>work,
+                                  n_threads)
         free(raw)
     if work == NULL:
         raise MemoryError("no memory for the scratch of predict")
@@ -294,18 +313,22 @@ cdef const void *_target_pointer(y) except NULL:
     return <const void *>&raw[0]
 
 
-def all_finite(const floating[:, ::1] x):
-    """True when every value of the contiguous 2-D float array x is
-    finite."""
-    cdef int result
-    cdef int64_t n = x.shape[0] * x.shape[1]
+def all_finite(cnp.ndarray x):
+    """True when every value of the C-contiguous float32 or float64 array
+    x (any shape) is finite."""
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("all_finite takes float32 or float64 arrays")
+    cdef const void *data = _array_data(x, typenum, "x")
+    cdef int64_t n = cnp.PyArray_SIZE(x)
+    cdef int result = 1
     if n == 0:
         return True
     with nogil:
-        if floating is float:
-            result = pymlp_all_finite_f32(&x[0, 0], n)
+        if typenum == cnp.NPY_FLOAT32:
+            result = pymlp_all_finite_f32(<const float *>data, n)
         else:
-            result = pymlp_all_finite_f64(&x[0, 0], n)
+            result = pymlp_all_finite_f64(<const double *>data, n)
     return bool(result)
 
 

@@ -100,7 +100,9 @@ def _as_numeric_array(a, name):
 
 
 def check_finite(arr, name):
-    if not _engine.all_finite(arr.reshape(1, -1)):
+    if arr.dtype not in (np.float32, np.float64) or not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not _engine.all_finite(arr):
         what = "NaN" if np.isnan(arr).any() else "infinity"
         raise ValueError(f"{name} contains {what}; every value must be "
                          "finite")
@@ -122,7 +124,8 @@ def as_inputs(X, width, dtype, name="X"):
     if X.shape[1] != width:
         raise ValueError(f"{name} has {X.shape[1]} features, but the network"
                          f" expects {width}")
-    X = np.ascontiguousarray(X, dtype=dtype)
+    if X.dtype != dtype or not X.flags.c_contiguous:
+        X = np.ascontiguousarray(X, dtype=dtype)
     check_finite(X, name)
     return X
 
@@ -160,7 +163,7 @@ def _as_labels(y, n_samples, n_classes, name):
         raise ValueError(f"X has {n_samples} samples but {name} has "
                          f"{y.shape[0]}")
     if y.dtype.kind == "f":
-        check_finite(np.ascontiguousarray(y), name)
+        check_finite(y, name)
         if not np.array_equal(y, np.round(y)):
             raise ValueError(f"{name} must hold integer class labels for "
                              "cross_entropy; it has non-integer values")

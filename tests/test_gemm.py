@@ -13,8 +13,8 @@ SIZES = [1, 7, 17, 63, 65, 257]
 CASES = [(m, n, k) for m, n, k in itertools.product(SIZES, SIZES, SIZES)
          if (m * 7 + n * 3 + k) % 5 == 0] + [(300, 600, 700), (513, 40, 900)]
 # the direct path: every register block (4 and 1 rows; 64-, 32-, 16-byte
-# and single columns), single rows of a wide layer, and the dot products
-# used when B^T is too large to copy (K above the packing depth, or N wide)
+# and single columns), B^T copied row-major when it is small (K deep or N
+# wide), and the dot products of a B^T too large to copy (1 x 300 x 500)
 CASES += [(5, 16 * 8 + 16 + 8 + 4 + 3, 9), (1, 300, 500), (2, 5, 1000),
           (3, 2100, 3)]
 
