@@ -100,8 +100,6 @@ def _as_numeric_array(a, name):
 
 
 def check_finite(arr, name):
-    if arr.dtype not in (np.float32, np.float64) or not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr, dtype=np.float64)
     if not _engine.all_finite(arr):
         what = "NaN" if np.isnan(arr).any() else "infinity"
         raise ValueError(f"{name} contains {what}; every value must be "
@@ -111,6 +109,12 @@ def check_finite(arr, name):
 def as_inputs(X, width, dtype, name="X"):
     """X as a C-contiguous (n_samples, width) array of dtype, no copy when
     it already is one."""
+    if (type(X) is np.ndarray and X.dtype is dtype and X.ndim == 2
+            and X.shape[1] == width and X.shape[0]
+            and X.flags.c_contiguous):
+        # the common case, kept short: it is timed per row in prediction
+        check_finite(X, name)
+        return X
     if not (type(X) is np.ndarray and X.dtype == dtype
             and X.flags.c_contiguous):
         X = _as_numeric_array(X, name)
@@ -163,7 +167,7 @@ def _as_labels(y, n_samples, n_classes, name):
         raise ValueError(f"X has {n_samples} samples but {name} has "
                          f"{y.shape[0]}")
     if y.dtype.kind == "f":
-        check_finite(y, name)
+        check_finite(np.ascontiguousarray(y, dtype=np.float64), name)
         if not np.array_equal(y, np.round(y)):
             raise ValueError(f"{name} must hold integer class labels for "
                              "cross_entropy; it has non-integer values")
