@@ -313,6 +313,23 @@ cdef const void *_target_pointer(y) except NULL:
     return <const void *>&raw[0]
 
 
+def ready_rows(X, dtype, int64_t width):
+    """True when X needs neither conversion nor a closer look: a
+    C-contiguous 2-D ndarray of dtype with `width` columns, at least one
+    row, every value finite. One call for what prediction checks per row."""
+    if type(X) is not np.ndarray:
+        return False
+    cdef cnp.ndarray x = <cnp.ndarray>X
+    if (cnp.PyArray_NDIM(x) != 2 or cnp.PyArray_DIM(x, 1) != width
+            or cnp.PyArray_DIM(x, 0) == 0 or not cnp.PyArray_IS_C_CONTIGUOUS(x)
+            or <object>cnp.PyArray_DESCR(x) is not dtype):
+        return False
+    cdef int typenum = cnp.PyArray_TYPE(x)
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        return False
+    return all_finite(x)
+
+
 def all_finite(cnp.ndarray x):
     """True when every value of the C-contiguous float32 or float64 array
     x (any shape) is finite."""

@@ -109,12 +109,6 @@ def check_finite(arr, name):
 def as_inputs(X, width, dtype, name="X"):
     """X as a C-contiguous (n_samples, width) array of dtype, no copy when
     it already is one."""
-    if (type(X) is np.ndarray and X.dtype is dtype and X.ndim == 2
-            and X.shape[1] == width and X.shape[0]
-            and X.flags.c_contiguous):
-        # the common case, kept short: it is timed per row in prediction
-        check_finite(X, name)
-        return X
     if not (type(X) is np.ndarray and X.dtype == dtype
             and X.flags.c_contiguous):
         X = _as_numeric_array(X, name)

@@ -184,7 +184,8 @@ class MLP:
         ndarray of shape (n_samples, n[L]), the network's dtype. For the
         cross-entropy losses these are logits.
         """
-        X = as_inputs(X, self._sizes[0], self._dtype)
+        if not _engine.ready_rows(X, self._dtype, self._sizes[0]):
+            X = as_inputs(X, self._sizes[0], self._dtype)
         n = X.shape[0]
         out = np.empty((n, self._sizes[-1]), dtype=self._dtype)
         _engine.predict(self._spec, self._params, X, out,

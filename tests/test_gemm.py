@@ -16,7 +16,7 @@ CASES = [(m, n, k) for m, n, k in itertools.product(SIZES, SIZES, SIZES)
 # and single columns), B^T copied row-major when it is small (K deep or N
 # wide), and the dot products of a B^T too large to copy (1 x 300 x 500)
 CASES += [(5, 16 * 8 + 16 + 8 + 4 + 3, 9), (1, 300, 500), (2, 5, 1000),
-          (3, 2100, 3)]
+          (3, 2100, 3), (1, 10, 40), (3, 12, 50), (2, 6, 33)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
