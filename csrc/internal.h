@@ -81,7 +81,9 @@ PYMLP_TYPED_DECLS(double, f64)
 #define PYMLP_KC 384
 #endif
 #define PYMLP_MC 480
+#ifndef PYMLP_NC
 #define PYMLP_NC 2048
+#endif
 #define PYMLP_MR_MAX 16
 /* The direct (unpacked) path copies at most this many elements of B^T. */
 #define PYMLP_SMALL_COPY_MAX 65536
