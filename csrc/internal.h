@@ -75,15 +75,13 @@ PYMLP_TYPED_DECLS(float, f32)
 PYMLP_TYPED_DECLS(double, f64)
 #undef PYMLP_TYPED_DECLS
 
-/* Blocking of the packed product: KC x NC panels of B, MC x KC blocks of A.
- * MC and NC are multiples of every kernel's MR and NR. */
-#ifndef PYMLP_KC
-#define PYMLP_KC 384
-#endif
+/* Blocking of the packed product: KC x NC panels of B (in L2, NC per type
+ * in gemm.inc: about 1 MB), MC x KC blocks of A; the loop over MR-row
+ * slivers of A is outside the loop over NR-column slivers of B, so one A
+ * sliver stays in L1 while B's stream by. MC and NC are multiples of every
+ * kernel's MR and NR. */
+#define PYMLP_KC 256
 #define PYMLP_MC 480
-#ifndef PYMLP_NC
-#define PYMLP_NC 2048
-#endif
 #define PYMLP_MR_MAX 16
 /* The direct (unpacked) path copies at most this many elements of B^T. */
 #define PYMLP_SMALL_COPY_MAX 65536
