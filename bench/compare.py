@@ -299,7 +299,7 @@ def _status_bytes(key):
 
 def task_memory(lib, shape, threads, quick):
     """Peak resident set of one training epoch (MEMORY_ROWS rows) above the
-    process after import and data creation, and what the run must hold."""
+    process once the data exists, and what the run must hold."""
     sizes, loss, batch, _, _ = SHAPES[shape]
     if lib == "pymlp":
         import pymlp  # noqa: F401  (import before the baseline)
@@ -309,7 +309,8 @@ def task_memory(lib, shape, threads, quick):
         import sklearn.neural_network  # noqa: F401
     X, y = make_data(sizes, loss, MEMORY_ROWS)
     reset = True
-    try:  # reset the high-water mark to the current resident set
+    try:  # forget make_data's float64 temporaries: reset the high-water
+        # mark to the current resident set, which holds the data once
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
     except OSError:
@@ -320,8 +321,8 @@ def task_memory(lib, shape, threads, quick):
     peak = _status_bytes("VmHWM")
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     item = 4
-    return dict(model.info, peak_above_base=peak - base, base=base,
-                hwm_reset=reset, data=X.nbytes + y.nbytes,
+    return dict(model.info, peak_above_base=peak - base, base=base, hwm_reset=reset,
+                data=X.nbytes + y.nbytes,
                 params=n_params * item, grad=n_params * item,
                 adam_state=2 * n_params * item,
                 # forward outputs and deltas of one batch
@@ -502,25 +503,32 @@ def build_tables(rows, libs, infos, gemm, memory):
     mbody = []
     for lib, m in memory.items():
         state = m["params"] + m["grad"] + m["adam_state"]
-        need = state + m["activations"]
-        mbody.append([lib, f"{m['peak_above_base'] / 2**20:.1f}",
-                      f"{m['data'] / 2**20:.1f}", f"{state / 2**20:.1f}",
+        added = m["peak_above_base"]
+        need = m["data"] + state + m["activations"]
+        mbody.append([lib, f"{m['data'] / 2**20:.1f}",
+                      f"{state / 2**20:.1f}",
                       f"{m['activations'] / 2**20:.2f}",
-                      f"{m['peak_above_base'] / need:.2f}x"])
+                      f"{added / 2**20:.1f}",
+                      f"{(m['data'] + added) / need:.2f}x",
+                      f"{added / (state + m['activations']):.2f}x"])
     sizes, _, batch, _, _ = SHAPES["mnist"]
     reset = all(m.get("hwm_reset") for m in memory.values())
     tables.append((f"Peak memory of one training epoch, mnist shape, "
                    f"{MEMORY_ROWS:,} rows, batch {batch} (MiB)",
-                   ["library", "peak RSS above base", "data (in base)",
-                    "params + grad + Adam m, v", "activations + deltas",
-                    "peak / (state + activations)"], mbody, [
-        "base: the resident set after import and data creation; peak: "
-        "VmHWM after the epoch" + (" (reset to the base first through "
-                                   "/proc/self/clear_refs)" if reset else
-                                   " (could not be reset: the import's "
-                                   "peak may hide the run's)"),
-        "the data is already in the base: a copy of it would show as about "
-        "the data column on top",
+                   ["library", "data", "params + grad + Adam m, v",
+                    "activations + deltas", "added by training",
+                    "(data + added) / (data + state + activations)",
+                    "added / (state + activations)"], mbody, [
+        "added by training: VmHWM after the epoch less the resident set "
+        "once the data exists"
+        + (" (the high-water mark is reset there through "
+           "/proc/self/clear_refs)" if reset else
+           " (the high-water mark could not be reset: earlier peaks may "
+           "hide the run's)")
+        + "; a copy of the data would add about the data column",
+        "the first ratio sets everything the run holds against what it "
+        "needs; the second leaves the data out of both sides and so "
+        "magnifies any overhead",
         "pymlp also keeps a parameter snapshot per epoch (to restore on "
         "divergence) and scratch per thread; torch counts its lazy "
         "initialisation of kernels and thread pools",
