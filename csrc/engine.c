@@ -74,7 +74,7 @@ int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt)
 int64_t pymlp_gemm_work_len(int64_t M, int64_t N, int64_t K, int n_threads,
                             int elem_size)
 {
-    const int64_t one = elem_size == 4 ? pack_len_f32(M, N, K)
-                                       : pack_len_f64(M, N, K);
+    const int64_t one = elem_size == 4 ? pack_len_f32(M, N, K, 1)
+                                       : pack_len_f64(M, N, K, 1);
     return one * (n_threads > 1 ? n_threads : 1) + PYMLP_ALIGN / elem_size;
 }

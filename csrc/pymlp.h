@@ -81,13 +81,18 @@ int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt);
 
 int64_t pymlp_n_params(const pymlp_net *net);
 
-/* Scratch lengths (in elements) for pymlp_predict_*, pymlp_loss_grad_* and
- * the fit functions with at most `batch` rows per call. */
+/* Scratch lengths (in elements) for pymlp_loss_grad_* and the fit
+ * functions with at most `batch` rows per call; pymlp_predict_work_len_*
+ * for prediction `chunk` rows at a time (a forward pass needs less). */
 int64_t pymlp_work_len_f32(const pymlp_net *net, int64_t batch, int n_threads);
 int64_t pymlp_work_len_f64(const pymlp_net *net, int64_t batch, int n_threads);
+int64_t pymlp_predict_work_len_f32(const pymlp_net *net, int64_t chunk,
+                                   int n_threads);
+int64_t pymlp_predict_work_len_f64(const pymlp_net *net, int64_t chunk,
+                                   int n_threads);
 
 /* out (n, n[L]) OUT = network(X (n, n[0])); processes `chunk` rows at a
- * time, so `work` must be sized for batch = chunk. */
+ * time with `work` of pymlp_predict_work_len(net, chunk) elements. */
 void pymlp_predict_f32(const pymlp_net *net, const float *params,
                        const float *X, int64_t n, float *out,
                        int64_t chunk, float *work, int n_threads);

@@ -73,6 +73,10 @@ cdef extern from "pymlp.h" nogil:
     int64_t pymlp_work_len_f64(const pymlp_net *net, int64_t batch,
                                int n_threads) noexcept
 
+    int64_t pymlp_predict_work_len_f32(const pymlp_net *net, int64_t chunk,
+                                       int n_threads) noexcept
+    int64_t pymlp_predict_work_len_f64(const pymlp_net *net, int64_t chunk,
+                                       int n_threads) noexcept
     void pymlp_predict_f32(const pymlp_net *net, const float *params,
                            const float *X, int64_t n, float *out,
                            int64_t chunk, float *work, int n_threads) noexcept

@@ -17,6 +17,8 @@ from pymlp._cengine cimport *
 cnp.import_array()
 
 SIMD_NAMES = ("generic", "avx2", "avx512")
+cdef enum:
+    PREDICT_STACK_BYTES = 16384  # scratch of predict kept on the C stack
 
 
 def _aligned_empty(int64_t n, dtype):
@@ -85,19 +87,24 @@ def predict(NetSpec spec, cnp.ndarray params, cnp.ndarray X,
     cdef void *x = _array_data(X, typenum, "X")
     cdef void *o = _array_data(out, typenum, "out")
     cdef int64_t n = cnp.PyArray_DIM(X, 0)
-    cdef void *raw
+    cdef int64_t work_len = (
+        pymlp_predict_work_len_f32(&spec.net, chunk, n_threads)
+        if itemsize == 4 else
+        pymlp_predict_work_len_f64(&spec.net, chunk, n_threads))
+    # small networks' scratch lives on the stack: no allocation per row
+    cdef unsigned char on_stack[PREDICT_STACK_BYTES + 64]
+    cdef void *raw = NULL
     cdef void *work
     with nogil:
-        if itemsize == 4:
-            work = _scratch(pymlp_work_len_f32(&spec.net, chunk, n_threads),
-                            itemsize, &raw)
-            if work != NULL:
+        if work_len * itemsize <= PREDICT_STACK_BYTES:
+            work = <void *>((<uintptr_t>on_stack + 63) & ~(<uintptr_t>63))
+        else:
+            work = _scratch(work_len, itemsize, &raw)
+        if work != NULL:
+            if itemsize == 4:
                 pymlp_predict_f32(&spec.net, <float *>p, <float *>x, n,
                                   <float *>o, chunk, <float *>work, n_threads)
-        else:
-            work = _scratch(pymlp_work_len_f64(&spec.net, chunk, n_threads),
-                            itemsize, &raw)
-            if work != NULL:
+            else:
                 pymlp_predict_f64(&spec.net, <double *>p, <double *>x, n,
                                   <double *>o, chunk, <double *>work,
                                   n_threads)
