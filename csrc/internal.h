@@ -19,9 +19,24 @@
 #ifdef _OPENMP
 #include <omp.h>
 static inline int pymlp_thread_num(void) { return omp_get_thread_num(); }
+static inline int pymlp_team_size(void) { return omp_get_num_threads(); }
+/* A barrier of the enclosing team; nothing to wait for when alone. */
+#define PYMLP_BARRIER()                                                      \
+    do {                                                                     \
+        if (omp_get_num_threads() > 1) {                                     \
+            _Pragma("omp barrier")                                           \
+        }                                                                    \
+    } while (0)
 #else
 static inline int pymlp_thread_num(void) { return 0; }
+static inline int pymlp_team_size(void) { return 1; }
+#define PYMLP_BARRIER() ((void)0)
 #endif
+
+/* Work a thread should get before a product is shared inside a team (a
+ * barrier, not a fork and join, is the price) and before a whole pass
+ * starts a team (a fork and join per pass). */
+#define PYMLP_TEAM_FLOPS 2.5e5
 
 #define PYMLP_ALIGN 64
 

@@ -56,6 +56,15 @@ def test_gradients_bit_identical_for_one_and_two_threads(rng):
     np.testing.assert_array_equal(results[0][1], results[1][1])
 
 
+def test_prediction_bit_identical_for_one_and_two_threads(rng):
+    X = rng.standard_normal((3000, 64)).astype(np.float32)
+    outputs = []
+    for threads in (1, 2):
+        net = pymlp.MLP([64, 256, 256, 10], seed=0, n_threads=threads)
+        outputs.append(net.predict(X))
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
 def test_simd_levels_are_reported():
     info = pymlp.build_info()
     assert info["simd"] in ("generic", "avx2", "avx512")
