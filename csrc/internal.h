@@ -90,12 +90,14 @@ PYMLP_TYPED_DECLS(float, f32)
 PYMLP_TYPED_DECLS(double, f64)
 #undef PYMLP_TYPED_DECLS
 
-/* Blocking of the packed product: KC x NC panels of B (in L2, NC per type
- * in gemm.inc: about 1 MB), MC x KC blocks of A; the loop over MR-row
- * slivers of A is outside the loop over NR-column slivers of B, so one A
- * sliver stays in L1 while B's stream by. MC and NC are multiples of every
- * kernel's MR and NR. */
-#define PYMLP_KC 256
+/* Blocking of the packed product: KC x NC panels of B (KC and NC per type
+ * in gemm.inc: rows of KC_BYTES, panels of about 1 MB, in L2), MC x KC
+ * blocks of A; the loop over MR-row slivers of A is outside the loop over
+ * NR-column slivers of B, so one A sliver stays in L1 while B's stream by.
+ * MC and NC are multiples of every kernel's MR and NR. */
+#ifndef PYMLP_KC_BYTES
+#define PYMLP_KC_BYTES 1024
+#endif
 #define PYMLP_MC 480
 #define PYMLP_MR_MAX 16
 /* The direct (unpacked) path copies at most this many elements of B^T. */
