@@ -65,28 +65,33 @@ cdef class NetSpec:
         return pymlp_work_len_f64(&self.net, batch, n_threads)
 
 
-cdef inline void *_array_data(cnp.ndarray x, int typenum, str name) except NULL:
-    """The data of a C-contiguous array of type typenum, checked in C (no
-    memoryview to acquire: this path is timed per row in prediction)."""
-    if cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(x):
-        raise ValueError(f"{name} must be C-contiguous "
-                         f"{np.dtype(cnp.PyArray_DescrFromType(typenum))}")
-    return cnp.PyArray_DATA(x)
-
-
-def predict(NetSpec spec, cnp.ndarray params, cnp.ndarray X,
-            cnp.ndarray out, int64_t chunk, int n_threads):
-    """out (n, n[L]) OUT = network(X (n, n[0])), `chunk` rows at a time.
-    params, X and out share a dtype and are C-contiguous; the shapes are
-    the caller's to check."""
+def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
+            int n_threads):
+    """network(X) as a new (n, n[L]) array, `chunk` rows at a time; None
+    when X is not ready to be read as it is: an ndarray of params' dtype
+    (native byte order), C-contiguous, 2-D with n >= 1 rows of n[0]
+    values, all finite. One call does what a single row costs."""
     cdef int typenum = cnp.PyArray_TYPE(params)
-    cdef size_t itemsize = 4 if typenum == cnp.NPY_FLOAT32 else 8
     if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
         raise ValueError("params must be float32 or float64")
-    cdef void *p = _array_data(params, typenum, "params")
-    cdef void *x = _array_data(X, typenum, "X")
-    cdef void *o = _array_data(out, typenum, "out")
-    cdef int64_t n = cnp.PyArray_DIM(X, 0)
+    if type(X) is not np.ndarray:
+        return None
+    cdef cnp.ndarray x = <cnp.ndarray>X
+    if (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_ISNOTSWAPPED(x)
+            or cnp.PyArray_NDIM(x) != 2 or cnp.PyArray_DIM(x, 0) == 0
+            or cnp.PyArray_DIM(x, 1) != spec.net.sizes[0]
+            or not cnp.PyArray_IS_C_CONTIGUOUS(x) or not _finite(x, typenum)):
+        return None
+    cdef size_t itemsize = 4 if typenum == cnp.NPY_FLOAT32 else 8
+    cdef int64_t n = cnp.PyArray_DIM(x, 0)
+    cdef cnp.npy_intp dims[2]
+    dims[0] = n
+    dims[1] = spec.net.sizes[spec.net.n_layers]
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, typenum, 0)
+    cdef const void *p = cnp.PyArray_DATA(params)
+    cdef const void *xs = cnp.PyArray_DATA(x)
+    cdef void *o = cnp.PyArray_DATA(out)
+    chunk = min(chunk, n)
     cdef int64_t work_len = (
         pymlp_predict_work_len_f32(&spec.net, chunk, n_threads)
         if itemsize == 4 else
@@ -102,15 +107,17 @@ def predict(NetSpec spec, cnp.ndarray params, cnp.ndarray X,
             work = _scratch(work_len, itemsize, &raw)
         if work != NULL:
             if itemsize == 4:
-                pymlp_predict_f32(&spec.net, <float *>p, <float *>x, n,
-                                  <float *>o, chunk, <float *>work, n_threads)
+                pymlp_predict_f32(&spec.net, <const float *>p,
+                                  <const float *>xs, n, <float *>o, chunk,
+                                  <float *>work, n_threads)
             else:
-                pymlp_predict_f64(&spec.net, <double *>p, <double *>x, n,
-                                  <double *>o, chunk, <double *>work,
-                                  n_threads)
+                pymlp_predict_f64(&spec.net, <const double *>p,
+                                  <const double *>xs, n, <double *>o, chunk,
+                                  <double *>work, n_threads)
         free(raw)
     if work == NULL:
         raise MemoryError("no memory for the scratch of predict")
+    return out
 
 
 def loss_grad(NetSpec spec, int loss, const floating[::1] params,
@@ -320,21 +327,18 @@ cdef const void *_target_pointer(y) except NULL:
     return <const void *>&raw[0]
 
 
-def ready_rows(X, dtype, int64_t width):
-    """True when X needs neither conversion nor a closer look: a
-    C-contiguous 2-D ndarray of dtype with `width` columns, at least one
-    row, every value finite. One call for what prediction checks per row."""
-    if type(X) is not np.ndarray:
-        return False
-    cdef cnp.ndarray x = <cnp.ndarray>X
-    if (cnp.PyArray_NDIM(x) != 2 or cnp.PyArray_DIM(x, 1) != width
-            or cnp.PyArray_DIM(x, 0) == 0 or not cnp.PyArray_IS_C_CONTIGUOUS(x)
-            or <object>cnp.PyArray_DESCR(x) is not dtype):
-        return False
-    cdef int typenum = cnp.PyArray_TYPE(x)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        return False
-    return all_finite(x)
+cdef bint _finite(cnp.ndarray x, int typenum):
+    """Every value of the C-contiguous array x of type typenum is finite."""
+    cdef const void *data = cnp.PyArray_DATA(x)
+    cdef int64_t n = cnp.PyArray_SIZE(x)
+    cdef int result = 1
+    if n > 0:
+        with nogil:
+            if typenum == cnp.NPY_FLOAT32:
+                result = pymlp_all_finite_f32(<const float *>data, n)
+            else:
+                result = pymlp_all_finite_f64(<const double *>data, n)
+    return result != 0
 
 
 def all_finite(cnp.ndarray x):
@@ -343,17 +347,9 @@ def all_finite(cnp.ndarray x):
     cdef int typenum = cnp.PyArray_TYPE(x)
     if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
         raise ValueError("all_finite takes float32 or float64 arrays")
-    cdef const void *data = _array_data(x, typenum, "x")
-    cdef int64_t n = cnp.PyArray_SIZE(x)
-    cdef int result = 1
-    if n == 0:
-        return True
-    with nogil:
-        if typenum == cnp.NPY_FLOAT32:
-            result = pymlp_all_finite_f32(<const float *>data, n)
-        else:
-            result = pymlp_all_finite_f64(<const double *>data, n)
-    return bool(result)
+    if not cnp.PyArray_IS_C_CONTIGUOUS(x):
+        raise ValueError("all_finite takes C-contiguous arrays")
+    return _finite(x, typenum)
 
 
 def gemm(const floating[:, ::1] A, bint trans_a, const floating[:, ::1] B,

@@ -184,12 +184,12 @@ class MLP:
         ndarray of shape (n_samples, n[L]), the network's dtype. For the
         cross-entropy losses these are logits.
         """
-        if not _engine.ready_rows(X, self._dtype, self._sizes[0]):
+        out = _engine.predict(self._spec, self._params, X, PREDICT_CHUNK,
+                              self._threads())
+        if out is None:  # convert X, or say what is wrong with it
             X = as_inputs(X, self._sizes[0], self._dtype)
-        n = X.shape[0]
-        out = np.empty((n, self._sizes[-1]), dtype=self._dtype)
-        _engine.predict(self._spec, self._params, X, out,
-                        min(n, PREDICT_CHUNK), self._threads())
+            out = _engine.predict(self._spec, self._params, X,
+                                  PREDICT_CHUNK, self._threads())
         return out
 
     def predict_proba(self, X):
