@@ -132,7 +132,7 @@ def test_conversions_give_the_same_answer(net, rng):
     wide = np.zeros((6, 6), dtype=np.float32)
     wide[:, ::2] = X
     for variant in [X.tolist(), X.astype(np.float64), np.asfortranarray(X),
-                    wide[:, ::2], X[::-1][::-1]]:
+                    wide[:, ::2], X[::-1][::-1], X.astype(">f4")]:
         np.testing.assert_array_equal(net.predict(variant), expect)
     ints = rng.integers(-3, 3, (6, 3))
     np.testing.assert_array_equal(net.predict(ints),
