@@ -151,6 +151,21 @@ PYMLP_FIT_STRUCT(double, f64)
 /* Seeds the shuffling generator from one 64-bit number. */
 void pymlp_rng_seed(uint64_t rng[4], uint64_t seed);
 
+/* Fills *fit for a run over X (n_samples rows) and y; its order starts as
+ * 0, 1, ..., n_samples - 1 and its generator is seeded from `seed`. The
+ * buffers are the caller's and must outlive the run. */
+#define PYMLP_FIT_INIT(REAL, SFX)                                            \
+    void pymlp_fit_init_##SFX(pymlp_fit_##SFX *fit, const pymlp_net *net,   \
+                              int loss, const REAL *X, const void *y,       \
+                              int64_t n_samples, int64_t batch_size,        \
+                              int shuffle, uint64_t seed, REAL *params,     \
+                              REAL *grad, REAL *snapshot, REAL *opt_state,  \
+                              pymlp_optimizer *opt, int64_t *order,         \
+                              REAL *work, int n_threads);
+PYMLP_FIT_INIT(float, f32)
+PYMLP_FIT_INIT(double, f64)
+#undef PYMLP_FIT_INIT
+
 /* Starts an epoch: saves params to snapshot, shuffles order (when set),
  * resets loss_sum. */
 void pymlp_fit_epoch_begin_f32(pymlp_fit_f32 *fit);

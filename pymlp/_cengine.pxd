@@ -100,7 +100,21 @@ cdef extern from "pymlp.h" nogil:
                                   const double *grad, double *state,
                                   int64_t P, int n_threads) noexcept
 
-    void pymlp_rng_seed(uint64_t rng[4], uint64_t seed) noexcept
+    void pymlp_fit_init_f32(pymlp_fit_f32 *fit, const pymlp_net *net,
+                            int loss, const float *X, const void *y,
+                            int64_t n_samples, int64_t batch_size,
+                            int shuffle, uint64_t seed, float *params,
+                            float *grad, float *snapshot, float *opt_state,
+                            pymlp_optimizer *opt, int64_t *order,
+                            float *work, int n_threads) noexcept
+    void pymlp_fit_init_f64(pymlp_fit_f64 *fit, const pymlp_net *net,
+                            int loss, const double *X, const void *y,
+                            int64_t n_samples, int64_t batch_size,
+                            int shuffle, uint64_t seed, double *params,
+                            double *grad, double *snapshot,
+                            double *opt_state, pymlp_optimizer *opt,
+                            int64_t *order, double *work,
+                            int n_threads) noexcept
     void pymlp_fit_epoch_begin_f32(pymlp_fit_f32 *fit) noexcept
     void pymlp_fit_epoch_begin_f64(pymlp_fit_f64 *fit) noexcept
     void pymlp_fit_batches_f32(pymlp_fit_f32 *fit, int64_t first,

@@ -218,64 +218,31 @@ cdef class Trainer:
         self.n_batches = (n + batch_size - 1) // batch_size
         grad = np.zeros(P, dtype=params.dtype)
         snapshot = np.empty(P, dtype=params.dtype)
-        order = np.arange(n, dtype=np.int64)
+        order = np.empty(n, dtype=np.int64)
         work = _aligned_empty(spec.work_len(batch_size, n_threads,
                                             params.dtype), params.dtype)
         self.keep = (X, y, params, opt_state, grad, snapshot, order, work)
+        cdef int typenum = (cnp.NPY_FLOAT64 if self.is_double
+                            else cnp.NPY_FLOAT32)
+        cdef void *x = _data(X, typenum, "X")
+        cdef void *p = _data(params, typenum, "params")
+        cdef void *g = _data(grad, typenum, "grad")
+        cdef void *s = _data(snapshot, typenum, "snapshot")
+        cdef void *st = (NULL if opt_state.shape[0] == 0
+                         else _data(opt_state, typenum, "opt_state"))
+        cdef void *w = _data(work, typenum, "work")
+        cdef int64_t *o = <int64_t *>_data(order, cnp.NPY_INT64, "order")
+        cdef const void *t = _target_pointer(y)
         if self.is_double:
-            self._init64(loss, X, y, batch_size, shuffle, seed, params,
-                         opt_state, grad, snapshot, order, work, n_threads)
+            pymlp_fit_init_f64(&self.fit64, &spec.net, loss, <double *>x, t,
+                               n, batch_size, shuffle, seed, <double *>p,
+                               <double *>g, <double *>s, <double *>st,
+                               &self.opt, o, <double *>w, n_threads)
         else:
-            self._init32(loss, X, y, batch_size, shuffle, seed, params,
-                         opt_state, grad, snapshot, order, work, n_threads)
-
-    cdef _init32(self, int loss, const float[:, ::1] X, y,
-                 int64_t batch_size, bint shuffle, uint64_t seed,
-                 float[::1] params, float[::1] opt_state, float[::1] grad,
-                 float[::1] snapshot, int64_t[::1] order, float[::1] work,
-                 int n_threads):
-        cdef pymlp_fit_f32 *f = &self.fit32
-        f.net = self.spec.net
-        f.loss = loss
-        f.X = &X[0, 0]
-        f.y = _target_pointer(y)
-        f.n_samples = X.shape[0]
-        f.batch_size = batch_size
-        f.shuffle = shuffle
-        pymlp_rng_seed(f.rng, seed)
-        f.params = &params[0]
-        f.grad = &grad[0]
-        f.snapshot = &snapshot[0]
-        f.opt_state = NULL if opt_state.shape[0] == 0 else &opt_state[0]
-        f.opt = &self.opt
-        f.order = &order[0]
-        f.work = &work[0]
-        f.n_threads = n_threads
-        f.loss_sum = 0.0
-
-    cdef _init64(self, int loss, const double[:, ::1] X, y,
-                 int64_t batch_size, bint shuffle, uint64_t seed,
-                 double[::1] params, double[::1] opt_state,
-                 double[::1] grad, double[::1] snapshot,
-                 int64_t[::1] order, double[::1] work, int n_threads):
-        cdef pymlp_fit_f64 *f = &self.fit64
-        f.net = self.spec.net
-        f.loss = loss
-        f.X = &X[0, 0]
-        f.y = _target_pointer(y)
-        f.n_samples = X.shape[0]
-        f.batch_size = batch_size
-        f.shuffle = shuffle
-        pymlp_rng_seed(f.rng, seed)
-        f.params = &params[0]
-        f.grad = &grad[0]
-        f.snapshot = &snapshot[0]
-        f.opt_state = NULL if opt_state.shape[0] == 0 else &opt_state[0]
-        f.opt = &self.opt
-        f.order = &order[0]
-        f.work = &work[0]
-        f.n_threads = n_threads
-        f.loss_sum = 0.0
+            pymlp_fit_init_f32(&self.fit32, &spec.net, loss, <float *>x, t,
+                               n, batch_size, shuffle, seed, <float *>p,
+                               <float *>g, <float *>s, <float *>st,
+                               &self.opt, o, <float *>w, n_threads)
 
     @property
     def step(self):
@@ -320,6 +287,16 @@ cdef class Trainer:
                 done = pymlp_fit_epochs_f32(&self.fit32, losses.shape[0],
                                             &losses[0])
         return done
+
+
+cdef void *_data(cnp.ndarray a, int typenum, str name) except NULL:
+    """The data of a C-contiguous array of type typenum (the Python layer
+    makes them so; checked here because C would read anything)."""
+    if (cnp.PyArray_TYPE(a) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+            or cnp.PyArray_SIZE(a) == 0):
+        raise ValueError(f"{name} must be a non-empty C-contiguous array of "
+                         f"{cnp.PyArray_DescrFromType(typenum)}")
+    return cnp.PyArray_DATA(a)
 
 
 cdef const void *_target_pointer(y) except NULL:

@@ -101,7 +101,9 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
     batch_size : int or None
         Rows per update; None is the full batch. Each epoch walks a
         permutation of the rows (the rows in order when shuffle is False)
-        in chunks of batch_size, the last one smaller.
+        in chunks of batch_size, the last one smaller. A full batch is
+        never shuffled: its update is the same, and without a reordering
+        of the rows its sums are too, so full-batch runs repeat exactly.
     seed : int or None
         Seed of the shuffling; the same seed (and initial network) gives
         bit-identical parameters.
@@ -149,8 +151,9 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
     # the engine expands the seed with splitmix64, so any 64-bit value will do
     seed64 = (int.from_bytes(os.urandom(8), "little") if seed is None
               else check_int(seed, "seed", minimum=0) & (2 ** 64 - 1))
+    shuffle = bool(shuffle) and batch_size < n
     trainer = _engine.Trainer(net._spec, loss_code, X, y, batch_size,
-                              bool(shuffle), seed64, net.params,
+                              shuffle, seed64, net.params,
                               optimizer.state, optimizer.hyper(),
                               optimizer.steps, threads)
     history = History()

@@ -104,6 +104,19 @@ def test_same_seed_same_result_other_seed_differs(rng):
     assert not np.array_equal(runs[0], runs[2])
 
 
+def test_full_batch_runs_repeat_without_a_seed(rng):
+    # one batch holds every row: nothing to shuffle, so no seed is needed
+    # (a reordering would change the sums' rounding and, over a long
+    # chaotic run, the result)
+    X, y = rng.standard_normal((40, 2)), rng.standard_normal((40, 1))
+    runs = []
+    for _ in range(2):
+        net = pymlp.MLP([2, 8, 1], seed=0)
+        net.fit(X, y, optimizer=pymlp.Adam(0.05), epochs=50)
+        runs.append(net.params.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
 def test_training_bit_identical_for_one_and_two_threads(rng):
     X, y = rng.standard_normal((512, 64)), rng.integers(0, 10, 512)
     params = []
