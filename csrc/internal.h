@@ -33,10 +33,14 @@ static inline int pymlp_team_size(void) { return 1; }
 #define PYMLP_BARRIER() ((void)0)
 #endif
 
-/* Work a thread should get before a product is shared inside a team (a
- * barrier, not a fork and join, is the price) and before a whole pass
- * starts a team (a fork and join per pass). */
+/* Work (FLOPs) a thread should get before work is split: a fork and join
+ * costs a few microseconds (PYMLP_FORK_FLOPS, tens of microseconds of
+ * vector work); inside a team a split costs a barrier (PYMLP_TEAM_FLOPS);
+ * a team for a whole pass is started from PYMLP_PASS_FLOPS per thread (see
+ * team_for in network.inc). */
+#define PYMLP_FORK_FLOPS 2e6
 #define PYMLP_TEAM_FLOPS 2.5e5
+#define PYMLP_PASS_FLOPS 8e6
 
 #define PYMLP_ALIGN 64
 
@@ -104,9 +108,9 @@ PYMLP_TYPED_DECLS(double, f64)
 #define PYMLP_SMALL_COPY_MAX 65536
 #define PYMLP_NR_MAX 32
 
-/* Number of threads worth using for `flops` of work with `n_threads`
- * allowed: below ~1 MFLOP per thread, the fork costs more than it saves. */
-int pymlp_threads_for(double flops, int n_threads);
+/* Threads worth using for `flops` of work with at most n_threads: one per
+ * `per_thread` FLOPs, at least one. */
+int pymlp_threads_for(double flops, double per_thread, int n_threads);
 
 int64_t pymlp_round_up(int64_t x, int64_t m);
 

@@ -77,19 +77,13 @@ int pymlp_max_threads(void)
 #endif
 }
 
-int pymlp_threads_for(double flops, int n_threads)
+int pymlp_threads_for(double flops, double per_thread, int n_threads)
 {
-    /* A fork and join costs a few microseconds; ask for ~2 MFLOP (tens of
-     * microseconds at vector speed) per thread before splitting. */
-    const double per_thread = 2e6;
-    int useful = (int)(flops / per_thread);
-    if (useful < 1) {
-        useful = 1;
+    const double useful = flops / per_thread;
+    if (n_threads < 1 || useful < 1.0) {
+        return 1;
     }
-    if (n_threads < 1) {
-        n_threads = 1;
-    }
-    return useful < n_threads ? useful : n_threads;
+    return useful < (double)n_threads ? (int)useful : n_threads;
 }
 
 int64_t pymlp_round_up(int64_t x, int64_t m)
