@@ -69,10 +69,11 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
     } pymlp_epilogue_##SFX;                                                  \
                                                                              \
     /* c (MR, NR), row stride ldc OUT = (accumulate ? c : 0) + sum over p  \
-     * of a[p * MR + i] * b[p * NR + j]; a and b are packed and aligned. */  \
+     * of a[p * MR + i] * b[p * ldb + j]; a is packed and aligned. */       \
     typedef void (*pymlp_ukernel_fn_##SFX)(int64_t k, const REAL *a,         \
-                                          const REAL *b, REAL *c,            \
-                                          int64_t ldc, int accumulate);      \
+                                          const REAL *b, int64_t ldb,        \
+                                          REAL *c, int64_t ldc,              \
+                                          int accumulate);                   \
     typedef struct {                                                         \
         int mr, nr;                                                          \
         pymlp_ukernel_fn_##SFX fn;                                           \
@@ -104,6 +105,11 @@ PYMLP_TYPED_DECLS(double, f64)
 #endif
 #define PYMLP_MC 480
 #define PYMLP_MR_MAX 16
+/* The packed product reads panels of B of up to this many bytes in place,
+ * unpacked, when B's rows are contiguous (see prepare_b in gemm.inc). */
+#ifndef PYMLP_IN_PLACE_BYTES
+#define PYMLP_IN_PLACE_BYTES 65536
+#endif
 /* The direct (unpacked) path copies at most this many elements of B^T. */
 #define PYMLP_SMALL_COPY_MAX 65536
 #define PYMLP_NR_MAX 32
