@@ -208,19 +208,22 @@ cdef class Trainer:
     cdef object keep  # the arrays the C struct points into
 
     def __init__(self, NetSpec spec, int loss, X, y, int64_t batch_size,
-                 bint shuffle, uint64_t seed, params, opt_state,
-                 dict hyper, int64_t step, int n_threads):
+                 bint shuffle, uint64_t seed, params, grad, snapshot, work,
+                 opt_state, dict hyper, int64_t step, int n_threads):
+        """grad and snapshot have params' length; work has
+        spec.work_len(batch_size, n_threads) elements, 64-byte aligned."""
         self.spec = spec
         self.opt = _optimizer_struct(hyper, step)
         self.is_double = params.dtype == np.float64
         n = X.shape[0]
         P = params.shape[0]
+        if grad.shape[0] != P or snapshot.shape[0] != P:
+            raise ValueError("grad and snapshot must match params")
+        if (work.shape[0] < spec.work_len(batch_size, n_threads, params.dtype)
+                or <uintptr_t>cnp.PyArray_DATA(<cnp.ndarray>work) % 64):
+            raise ValueError("work is too short or not 64-byte aligned")
         self.n_batches = (n + batch_size - 1) // batch_size
-        grad = np.zeros(P, dtype=params.dtype)
-        snapshot = np.empty(P, dtype=params.dtype)
         order = np.empty(n, dtype=np.int64)
-        work = _aligned_empty(spec.work_len(batch_size, n_threads,
-                                            params.dtype), params.dtype)
         self.keep = (X, y, params, opt_state, grad, snapshot, order, work)
         cdef int typenum = (cnp.NPY_FLOAT64 if self.is_double
                             else cnp.NPY_FLOAT32)

@@ -69,6 +69,7 @@ class MLP:
         self._dtype = dtype
         self._spec = _engine.NetSpec(sizes, codes)
         self._params = np.zeros(self._spec.n_params(), dtype=dtype)
+        self._fit_scratch = None
         # W[l] and b[l] are views into the one flat buffer, in layer order
         self._weights, self._biases = [], []
         offset = 0
@@ -168,6 +169,20 @@ class MLP:
         self.n_threads = state["n_threads"]
 
     # -- computing ---------------------------------------------------------
+
+    def _fit_buffers(self, batch_size, threads):
+        """(grad, snapshot, work) for a fit: kept from one fit to the next,
+        as a framework keeps its gradients, so that a run of short fits
+        (an epoch per call) does not fault in fresh pages every time."""
+        P = self._params.shape[0]
+        work_len = self._spec.work_len(batch_size, threads, self._dtype)
+        kept = self._fit_scratch
+        if kept is None or kept[2].shape[0] < work_len:
+            kept = (np.empty(P, dtype=self._dtype),
+                    np.empty(P, dtype=self._dtype),
+                    _engine._aligned_empty(work_len, self._dtype))
+            self._fit_scratch = kept
+        return kept[0], kept[1], kept[2][:work_len]
 
     def _threads(self):
         return resolve_threads(self.n_threads)

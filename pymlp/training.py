@@ -152,9 +152,10 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
     seed64 = (int.from_bytes(os.urandom(8), "little") if seed is None
               else check_int(seed, "seed", minimum=0) & (2 ** 64 - 1))
     shuffle = bool(shuffle) and batch_size < n
+    grad, snapshot, work = net._fit_buffers(batch_size, threads)
     trainer = _engine.Trainer(net._spec, loss_code, X, y, batch_size,
-                              shuffle, seed64, net.params,
-                              optimizer.state, optimizer.hyper(),
+                              shuffle, seed64, net.params, grad, snapshot,
+                              work, optimizer.state, optimizer.hyper(),
                               optimizer.steps, threads)
     history = History()
     per_epoch = bool(callbacks) or validation_data is not None

@@ -1,6 +1,7 @@
 """Optimizers against the reference update rules; fit's mini-batch
 semantics, determinism, learning, divergence, callbacks, interruption."""
 import math
+import pickle
 import re
 
 import numpy as np
@@ -115,6 +116,17 @@ def test_full_batch_runs_repeat_without_a_seed(rng):
         net.fit(X, y, optimizer=pymlp.Adam(0.05), epochs=50)
         runs.append(net.params.copy())
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_buffers_kept_between_fits_carry_nothing_over(rng):
+    X, y = rng.standard_normal((64, 3)), rng.standard_normal((64, 2))
+    used = pymlp.MLP([3, 16, 2], seed=0)
+    used.fit(X, y, optimizer=pymlp.SGD(0.1), epochs=1, batch_size=8)
+    fresh = pickle.loads(pickle.dumps(used))  # same parameters, no buffers
+    for net in (used, fresh):  # a larger batch: the kept scratch grows
+        net.fit(X, y, optimizer=pymlp.SGD(0.1), epochs=2, batch_size=32,
+                seed=5)
+    np.testing.assert_array_equal(used.params, fresh.params)
 
 
 def test_training_bit_identical_for_one_and_two_threads(rng):
