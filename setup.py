@@ -5,7 +5,11 @@ The default build runs on any x86-64 CPU: only the micro-kernel files
 select AVX2 or AVX-512 (by pragmas inside them), and the engine calls them
 only when the CPU reports those features. OpenMP is used when the compiler
 accepts -fopenmp. Set PYMLP_DEBUG=1 to build with Cython's bounds and
-initialisation checks on, for a debugging test run.
+initialisation checks on, for a debugging test run. Set PYMLP_SANITIZE=1 to
+build with AddressSanitizer and UndefinedBehaviorSanitizer (the module then
+needs gcc's libasan in LD_PRELOAD, as the interpreter is not instrumented).
+Either switch defines PYMLP_DEBUG for the C code, which then checks its
+preconditions.
 """
 import glob
 import os
@@ -26,6 +30,11 @@ C_SOURCES = [
 ]
 
 DEBUG = os.environ.get("PYMLP_DEBUG", "") not in ("", "0")
+SANITIZE = os.environ.get("PYMLP_SANITIZE", "") not in ("", "0")
+# Compiled and linked alike; -O1 keeps the reports' stacks close to the source
+SANITIZER_FLAGS = ["-fsanitize=address,undefined",
+                   "-fno-sanitize-recover=undefined",
+                   "-fno-omit-frame-pointer", "-g", "-O1"] if SANITIZE else []
 
 COMPILER_DIRECTIVES = {
     "language_level": 3,
@@ -72,13 +81,18 @@ extension = Extension(
     sources=["pymlp/_engine.pyx"] + C_SOURCES,
     depends=glob.glob("csrc/*.h") + glob.glob("csrc/*.inc"),
     include_dirs=["csrc", numpy.get_include()],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+    + ([("PYMLP_DEBUG", "1")] if DEBUG or SANITIZE else []),
     extra_compile_args=["-O3", "-ffp-contract=fast", "-fno-math-errno", "-std=gnu11"] + OPENMP + KERNEL_FLAGS
-    + (["-O0", "-g"] if DEBUG else []),
-    extra_link_args=OPENMP,
+    + (["-O0", "-g"] if DEBUG else []) + SANITIZER_FLAGS,
+    extra_link_args=OPENMP + SANITIZER_FLAGS,
 )
 
 setup(
     ext_modules=cythonize([extension],
                           compiler_directives=COMPILER_DIRECTIVES),
+    # each kind of build keeps its objects apart, so that none is reused
+    # by a build of another kind of the same sources
+    options={"build": {"build_base": "build/sanitize" if SANITIZE
+                       else "build/debug" if DEBUG else "build"}},
 )
