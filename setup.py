@@ -31,9 +31,11 @@ C_SOURCES = [
 
 DEBUG = os.environ.get("PYMLP_DEBUG", "") not in ("", "0")
 SANITIZE = os.environ.get("PYMLP_SANITIZE", "") not in ("", "0")
-# Compiled and linked alike; -O1 keeps the reports' stacks close to the source
+# Compiled and linked alike; -O1 keeps the reports' stacks close to the
+# source. -fno-wrapv undoes Python's -fwrapv, under which a signed overflow
+# is defined and so goes unreported.
 SANITIZER_FLAGS = ["-fsanitize=address,undefined",
-                   "-fno-sanitize-recover=undefined",
+                   "-fno-sanitize-recover=undefined", "-fno-wrapv",
                    "-fno-omit-frame-pointer", "-g", "-O1"] if SANITIZE else []
 
 COMPILER_DIRECTIVES = {
