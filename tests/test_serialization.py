@@ -1,6 +1,8 @@
 """Model files: round trip, a valid safetensors layout, refusal of broken
 or foreign files, atomic writes; pickling."""
 import copy
+import hashlib
+import io
 import json
 import os
 import pickle
@@ -104,6 +106,165 @@ def test_foreign_or_inconsistent_headers(tmp_path, net, edit):
     bad.write_bytes(rewrite_header(path.read_bytes(), edit))
     with pytest.raises(ValueError, match="not a valid pymlp model"):
         pymlp.load(bad)
+
+
+def with_metadata(raw, **changes):
+    return rewrite_header(raw, lambda h: h["__metadata__"].update(changes))
+
+
+def with_data(raw, data):
+    """`raw` with its tensor bytes replaced and the checksum recomputed."""
+    (n,) = struct.unpack("<Q", raw[:8])
+    digest = hashlib.sha256(data).hexdigest()
+    return with_metadata(raw[:8 + n] + data, sha256=digest)
+
+
+def load_bytes(tmp_path, content):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(content)
+    return pymlp.load(bad)
+
+
+@pytest.fixture
+def raw(tmp_path, net):
+    path = tmp_path / "m.safetensors"
+    net.save(path)
+    return path.read_bytes()
+
+
+def test_deeply_nested_header(tmp_path):
+    text = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(ValueError, match="header is JSON nested too deeply"):
+        load_bytes(tmp_path, struct.pack("<Q", len(text)) + text)
+
+
+@pytest.mark.parametrize("key", ["format_version", "layer_sizes",
+                                 "activations", "dtype", "sha256"])
+@pytest.mark.parametrize("value", [["3", "5"], 3, None, {"a": [1]}, 2**70])
+def test_metadata_values_that_are_not_strings(tmp_path, raw, key, value):
+    match = ("format version .* is not supported" if key == "format_version"
+             else f"metadata '{key}' is .*, not a string")
+    with pytest.raises(ValueError, match=match):
+        load_bytes(tmp_path, with_metadata(raw, **{key: value}))
+
+
+@pytest.mark.parametrize("key, text, match", [
+    ("layer_sizes", "[" * 50_000, "'layer_sizes' is JSON nested too deeply"),
+    ("layer_sizes", "[3, 5", "'layer_sizes' is not valid JSON"),
+    ("layer_sizes", "9" * 5000, "'layer_sizes' is not valid JSON"),
+    ("layer_sizes", "3", "not a list of at least two positive integers"),
+    ("layer_sizes", '"3542"', "not a list of at least two positive integers"),
+    ("layer_sizes", '{"3": 5}', "not a list of at least two positive"),
+    ("layer_sizes", "[3, 5, 4, true]", "not a list of at least two positive"),
+    ("layer_sizes", "[3, 5.0, 4, 2]", "not a list of at least two positive"),
+    ("layer_sizes", '[3, "5", 4, 2]', "not a list of at least two positive"),
+    ("layer_sizes", "[3, [5], 4, 2]", "not a list of at least two positive"),
+    ("layer_sizes", "[3, 0, 4, 2]", "not a list of at least two positive"),
+    ("layer_sizes", "[3]", "not a list of at least two positive integers"),
+    ("activations", '"gelu"', "do not match the 3 layers or are unknown"),
+    ("activations", "[1, 2, 3]", "do not match the 3 layers"),
+    ("activations", '[["gelu"], "tanh", "sigmoid"]', "do not match"),
+    ("activations", '[{"a": 1}, "tanh", "sigmoid"]', "do not match"),
+    ("activations", "null", "do not match the 3 layers"),
+], ids=lambda v: v if len(v) < 24 else v[:20] + "...")
+def test_architecture_json_of_the_wrong_types(tmp_path, raw, key, text, match):
+    with pytest.raises(ValueError, match=match):
+        load_bytes(tmp_path, with_metadata(raw, **{key: text}))
+
+
+@pytest.mark.parametrize("sizes, match", [
+    ([2**40, 2**40], "need more tensor bytes than the file holds"),
+    ([2**63, 2], "need more tensor bytes than the file holds"),
+    ([2, 2**64 + 1], "need more tensor bytes than the file holds"),
+    ([10**4000, 1], "need more tensor bytes than the file holds"),
+    ([100, 100], r"tensors take 40400 bytes, but 216 .*\(truncated\)"),
+    ([3, 5, 4], r"tensors take 176 bytes, but 216 .*\(trailing bytes\)"),
+])
+def test_huge_shapes_are_refused_before_any_allocation(
+        tmp_path, raw, monkeypatch, sizes, match):
+    def build(*args, **kwargs):
+        raise AssertionError("a network was built")
+
+    monkeypatch.setattr(serialization, "MLP", build)
+    edited = with_metadata(raw, layer_sizes=json.dumps(sizes),
+                           activations=json.dumps(["relu"] * (len(sizes) - 1)))
+    with pytest.raises(ValueError, match=match):
+        load_bytes(tmp_path, edited)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_with_a_valid_checksum(tmp_path, dtype, bad):
+    net = pymlp.MLP([3, 5, 4, 2], dtype=dtype, seed=0)
+    net.weights[1][2, 3] = bad
+    net.biases[2][0] = bad
+    path = tmp_path / "m.safetensors"
+    net.save(path)
+    with pytest.raises(ValueError, match="tensor W2 holds 1 NaN or infinite"):
+        pymlp.load(path)
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    data = bytearray(raw[8 + n:])
+    data[:net.dtype.itemsize] = np.array([bad], net.dtype).tobytes()
+    with pytest.raises(ValueError, match="tensor W1 holds 1 NaN or infinite"):
+        load_bytes(tmp_path, with_data(raw, bytes(data)))
+
+
+def test_trailing_bytes(tmp_path, raw):
+    with pytest.raises(ValueError, match=r"216 bytes, but 224 bytes follow "
+                       r"the header \(trailing bytes\)"):
+        load_bytes(tmp_path, raw + bytes(8))
+
+
+@pytest.mark.parametrize("length", [lambda size: size - 7,
+                                    lambda size: 2**64 - 1,
+                                    lambda size: (1 << 24) + 1])
+def test_header_length_above_the_file_size(tmp_path, raw, length):
+    n = length(len(raw))
+    with pytest.raises(ValueError, match=rf"header length \({n} bytes\) does "
+                       rf"not fit the file \({len(raw)} bytes\)"):
+        load_bytes(tmp_path, struct.pack("<Q", n) + raw[8:])
+
+
+@pytest.mark.parametrize("field, value", [
+    ("shape", [5.0, 4]), ("shape", [5, 4.0]),
+    ("data_offsets", [80.0, 160]), ("data_offsets", [80, 161]),
+    ("dtype", ["F32"]),
+])
+def test_tensor_entries_must_match_exactly(tmp_path, raw, field, value):
+    edited = rewrite_header(raw, lambda h: h["W2"].update({field: value}))
+    with pytest.raises(ValueError, match="tensor W2 is described as"):
+        load_bytes(tmp_path, edited)
+
+
+def test_reads_no_more_than_the_header_describes(tmp_path, raw,
+                                                 monkeypatch):
+    reads = []
+
+    class CountingReader(io.BufferedReader):
+        def read(self, n=-1):
+            reads.append(n)
+            return super().read(n)
+
+    monkeypatch.setattr(serialization, "open", raising=False,
+                        value=lambda path, mode: CountingReader(
+                            io.FileIO(path, mode.replace("b", ""))))
+    path = tmp_path / "m.safetensors"
+    pymlp.load(path)
+    assert min(reads) >= 0 and sum(reads) == len(raw)
+    reads.clear()
+    path.write_bytes(raw + bytes(1 << 20))
+    with pytest.raises(ValueError, match="trailing bytes"):
+        pymlp.load(path)
+    (n,) = struct.unpack("<Q", raw[:8])
+    assert min(reads) >= 0 and sum(reads) == 8 + n
+
+
+def test_io_problems_raise_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        pymlp.load(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError):
+        pymlp.load(tmp_path)
 
 
 def test_interrupted_save_keeps_the_old_file(tmp_path, net, monkeypatch):
