@@ -8,10 +8,12 @@ architecture, the activations, the dtype, a format version and a SHA-256 of
 the tensor bytes in the header's __metadata__. Loading parses JSON and
 copies bytes: no code is ever executed, it reads no more than the header
 describes, and every field is checked before a network is built."""
+import contextlib
 import hashlib
 import json
 import math
 import os
+import re
 import reprlib
 import struct
 import tempfile
@@ -25,13 +27,25 @@ FORMAT = "pymlp"
 FORMAT_VERSION = 1
 ST_DTYPES = {"float32": "F32", "float64": "F64"}
 MAX_HEADER = 1 << 24  # a pymlp header is a few kB; refuse absurd lengths
+TEMP_SUFFIX = ".pymlp-tmp"
 
 
 def save(net, path):
-    """Write net to `path` atomically: the bytes go to a temporary file in
-    the same directory, which is flushed to disk and then renamed over
-    `path`, so a crash or Ctrl-C leaves either the old file or the new."""
-    path = os.fspath(path)
+    """Write a network to a safetensors file, atomically.
+
+    The bytes go to a temporary file ``.{name}.{pid}.{random}.pymlp-tmp``
+    in the same directory, which is flushed to disk and renamed over
+    `path`, so a crash or Ctrl-C leaves either the old file or the new. A
+    temporary file left by a writer that was killed is removed by the next
+    `save` or `load` of the same path.
+
+    Parameters
+    ----------
+    net : MLP
+    path : str or os.PathLike
+    """
+    path = os.fsdecode(path)
+    _remove_stale_temps(path)
     tensors = []
     for W, b in zip(net.weights, net.biases):
         tensors += [W, b]
@@ -54,10 +68,11 @@ def save(net, path):
         offset += t.nbytes
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes
-    directory = os.path.dirname(os.path.abspath(path))
+    directory, base = os.path.split(os.path.abspath(path))
+    # the PID in the name tells a later save or load whether the writer died
     fd, tmp = tempfile.mkstemp(dir=directory,
-                               prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
+                               prefix=f".{base}.{os.getpid()}.",
+                               suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(struct.pack("<Q", len(text)))
@@ -67,11 +82,41 @@ def save(net, path):
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
+    if os.name == "posix":  # the rename is durable once its directory is
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _remove_stale_temps(path):
+    """Delete the temporary files of `path` whose writer (the PID in their
+    name) is no longer running; another process's save in progress is left
+    alone. Best effort: a directory that cannot be listed is skipped."""
+    if os.name != "posix":  # on Windows os.kill(pid, 0) ends the process
+        return
+    directory, base = os.path.split(os.path.abspath(path))
+    pattern = re.compile(re.escape(f".{base}.") + r"([0-9]+)\.[a-z0-9_]+"
+                         + re.escape(TEMP_SUFFIX))
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
+        except (OSError, OverflowError):
+            pass  # alive under another user, or not a PID at all
 
 
 def _fail(path, reason):
@@ -193,6 +238,7 @@ def load(path):
         The file cannot be read (missing, a directory, no permission...).
     """
     path = os.fsdecode(path)
+    _remove_stale_temps(path)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size < 8:

@@ -6,7 +6,13 @@ import io
 import json
 import os
 import pickle
+import re
+import signal
+import stat
 import struct
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -283,6 +289,124 @@ def test_interrupted_save_keeps_the_old_file(tmp_path, net, monkeypatch):
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.safetensors"]
     np.testing.assert_array_equal(pymlp.load(path).params, net.params)
+
+
+def test_temp_file_name_and_durable_rename(tmp_path, net, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    renamed, synced = [], []
+    replace, fsync = os.replace, os.fsync
+    monkeypatch.setattr(serialization.os, "replace", lambda src, dst:
+                        renamed.append(src) or replace(src, dst))
+    monkeypatch.setattr(serialization.os, "fsync",
+                        lambda fd: synced.append(os.fstat(fd)) or fsync(fd))
+    net.save(path)
+    name = os.path.basename(renamed[0])
+    assert re.fullmatch(rf"\.m\.safetensors\.{os.getpid()}\.[a-z0-9_]+"
+                        r"\.pymlp-tmp", name), name
+    # the data, then the directory holding the new name
+    assert [stat.S_ISDIR(st.st_mode) for st in synced] == [False, True]
+    assert synced[1].st_ino == os.stat(tmp_path).st_ino
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+THEN = {"load": pymlp.load, "save": lambda path: pymlp.MLP([2, 1]).save(path)}
+
+
+@pytest.mark.parametrize("then", THEN)
+def test_stale_temp_files_only_are_removed(tmp_path, net, then):
+    path = tmp_path / "m.safetensors"
+    net.save(path)
+    dead = dead_pid()
+    live = subprocess.Popen([sys.executable, "-c", "input()"],
+                            stdin=subprocess.PIPE)
+    try:
+        stale = f".m.safetensors.{dead}.abcd_123.pymlp-tmp"
+        kept = [
+            f".m.safetensors.{live.pid}.abcd_123.pymlp-tmp",  # a live writer
+            f".m.safetensors.{os.getpid()}.abcd_123.pymlp-tmp",  # this one
+            f".other.safetensors.{dead}.abcd_123.pymlp-tmp",  # another path
+            f".m.safetensors.{dead}.abcd_123.tmp",  # other names...
+            f".m.safetensors.{dead}.pymlp-tmp",
+            f".m.safetensors.{dead}.ab.cd.pymlp-tmp",
+            f".m.safetensors.x{dead}.abcd_123.pymlp-tmp",
+            f"m.safetensors.{dead}.abcd_123.pymlp-tmp",
+            f".m.{dead}.abcd_123.pymlp-tmp",
+        ]
+        for name in kept + [stale]:
+            (tmp_path / name).write_bytes(b"partial")
+        THEN[then](path)
+        assert sorted(os.listdir(tmp_path)) == sorted(kept + [path.name])
+    finally:
+        live.communicate(b"\n", timeout=60)
+
+
+# A writer that saves a network of 2.4 million parameters (9.6 MB) in a loop
+WRITER = """
+import sys, pymlp
+net = pymlp.MLP([1000, 1200, 1000, 1], seed=0)
+while True:
+    net.save(sys.argv[1])
+"""
+
+
+def size_or_zero(path):
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+
+
+def stop_while_writing(child, directory, timeout=120):
+    """Poll `directory` until `child` has written into a temp file there,
+    and stop the child (SIGSTOP) while that file still exists; return its
+    path. A stopped child cannot finish the save in progress."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert child.poll() is None, "the writer exited"
+        for temp in directory.iterdir():
+            if temp.name.endswith(".pymlp-tmp") and size_or_zero(temp) > 0:
+                os.kill(child.pid, signal.SIGSTOP)
+                os.waitpid(child.pid, os.WUNTRACED)  # until it has stopped
+                if size_or_zero(temp) > 0:
+                    return temp
+                os.kill(child.pid, signal.SIGCONT)  # it renamed: try again
+        time.sleep(0.001)
+    pytest.fail(f"the writer wrote no temp file in {timeout} s")
+
+
+@pytest.mark.parametrize("then", THEN)
+def test_writer_killed_mid_save(tmp_path, net, then):
+    directory = tmp_path / "models"
+    directory.mkdir()
+    path = directory / "m.safetensors"
+    net.save(path)
+    old = path.read_bytes()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(pymlp.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [root, os.environ.get("PYTHONPATH")])))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
+                              env=env)
+    try:
+        temp = stop_while_writing(writer, directory)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert temp.exists()
+    # the file is the old one or one of the writer's complete saves
+    other = tmp_path / "copy.safetensors"
+    other.write_bytes(path.read_bytes())
+    loaded = pymlp.load(other)
+    if loaded.layer_sizes == net.layer_sizes:
+        assert other.read_bytes() == old
+    else:
+        assert loaded.layer_sizes == (1000, 1200, 1000, 1)
+    THEN[then](path)
+    assert os.listdir(directory) == ["m.safetensors"]
 
 
 def test_pickle_and_deepcopy(net, rng):
