@@ -197,10 +197,10 @@ def _check_tensors(header, sizes, dtype, path):
     if names != sorted(shapes):
         raise _fail(path, f"it holds tensors {_show(names)}, expected "
                     f"{_show(list(shapes))}")
-    specs, offset = [], 0
+    specs, offset, st_dtype = [], 0, ST_DTYPES[dtype.name]
     for name, shape in shapes.items():
         end = offset + dtype.itemsize * math.prod(shape)
-        expected = {"dtype": ST_DTYPES[dtype.name], "shape": shape,
+        expected = {"dtype": st_dtype, "shape": shape,
                     "data_offsets": [offset, end]}
         entry = header[name]
         # == alone would take 4.0 or true for 4 and 1
@@ -246,8 +246,8 @@ def load(path):
         (n,) = struct.unpack("<Q", _read(f, 8, path, "header length"))
         if n > MAX_HEADER or 8 + n > size:
             raise _fail(path, f"its header length ({n} bytes) does not fit "
-                        f"the file ({size} bytes): truncated or not "
-                        "safetensors")
+                        f"the file ({size} bytes) or the limit "
+                        f"({MAX_HEADER} bytes): truncated or not safetensors")
         header = _parse_json(_read(f, n, path, "header"), path, "header")
         if not isinstance(header, dict):
             raise _fail(path, "its header is not a JSON object")

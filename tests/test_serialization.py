@@ -232,6 +232,17 @@ def test_header_length_above_the_file_size(tmp_path, raw, length):
         load_bytes(tmp_path, struct.pack("<Q", n) + raw[8:])
 
 
+def test_header_length_above_the_limit(tmp_path):
+    n = serialization.MAX_HEADER + 8
+    bad = tmp_path / "bad.safetensors"
+    with open(bad, "wb") as f:
+        f.write(struct.pack("<Q", n))
+        f.truncate(8 + n + 64)  # sparse: large enough for the header
+    with pytest.raises(ValueError, match=rf"header length \({n} bytes\) "
+                       r"does not fit the file .* or the limit"):
+        pymlp.load(bad)
+
+
 @pytest.mark.parametrize("field, value", [
     ("shape", [5.0, 4]), ("shape", [5, 4.0]),
     ("data_offsets", [80.0, 160]), ("data_offsets", [80, 161]),
