@@ -83,6 +83,7 @@ class Optimizer:
             self._bind(params, params if owner is None else owner)
 
     def _bind(self, params, owner):
+        length = params.shape[0] * self._per_param()
         if self._owner is not None:
             if self._owner() is not owner:
                 raise ValueError(
@@ -90,13 +91,12 @@ class Optimizer:
                     "network; create a new optimizer for this one, or call "
                     ".reset() first")
             if (self.state.dtype != params.dtype
-                    or self.state.shape[0] != params.shape[0] * self._per_param()):
+                    or self.state.shape[0] != length):
                 raise ValueError("the network's parameters changed shape or "
                                  "dtype since this optimizer last used them;"
                                  " call .reset() first")
             return
-        self.state = np.zeros(params.shape[0] * self._per_param(),
-                              dtype=params.dtype)
+        self.state = np.zeros(length, dtype=params.dtype)
         self._owner = weakref.ref(owner)
 
     def _per_param(self):
