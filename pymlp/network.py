@@ -1,9 +1,12 @@
 """The MLP: architecture, parameters, prediction, loss and gradients."""
+import threading
+
 import numpy as np
 
 from pymlp import _engine
 from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs, as_targets,
-                             check_choice, check_dtype, check_layer_sizes)
+                             check_choice, check_dtype, check_layer_sizes,
+                             check_real)
 from pymlp.threads import resolve_threads
 
 INITS = ("default", "glorot_uniform", "he_normal")
@@ -59,17 +62,19 @@ class MLP:
         if init not in INITS:
             raise ValueError(f"The init {init!r} is not supported. "
                              f"Supported inits are {list(INITS)}.")
-        self._build(sizes, activations, codes, check_dtype(dtype))
+        self._build(sizes, activations, codes, dtype)
         self.n_threads = n_threads
         self._initialize(init, seed)
 
     def _build(self, sizes, activations, codes, dtype):
         self._sizes = sizes
         self._activations = tuple(activations)
-        self._dtype = dtype
+        # the engine reads native numbers: ">f4" means float32 here
+        self._dtype = np.dtype(check_dtype(dtype).name)
         self._spec = _engine.NetSpec(sizes, codes)
-        self._params = np.zeros(self._spec.n_params(), dtype=dtype)
+        self._params = np.zeros(self._spec.n_params(), dtype=self._dtype)
         self._fit_scratch = None
+        self._lock = threading.Lock()  # held by fit: one at a time
         # W[l] and b[l] are views into the one flat buffer, in layer order
         self._weights, self._biases = [], []
         offset = 0
@@ -148,7 +153,7 @@ class MLP:
         """A copy of the network with parameters converted to dtype."""
         twin = MLP.__new__(MLP)
         codes = [ACTIVATIONS[a] for a in self._activations]
-        twin._build(self._sizes, self._activations, codes, check_dtype(dtype))
+        twin._build(self._sizes, self._activations, codes, dtype)
         twin._params[...] = self._params
         twin.n_threads = self.n_threads
         return twin
@@ -162,27 +167,43 @@ class MLP:
                 "n_threads": self.n_threads}
 
     def __setstate__(self, state):
-        codes = [ACTIVATIONS[a] for a in state["activations"]]
-        self._build(tuple(state["layer_sizes"]), state["activations"], codes,
-                    check_dtype(state["dtype"]))
-        self._params[...] = state["params"]
-        self.n_threads = state["n_threads"]
+        """Rebuilds the network through the same checks as the constructor:
+        a malformed state raises ValueError."""
+        try:
+            sizes = check_layer_sizes(state["layer_sizes"])
+            activations = tuple(state["activations"])
+            dtype, params = state["dtype"], state["params"]
+            n_threads = state["n_threads"]
+        except (TypeError, KeyError) as e:
+            raise ValueError(f"not the state of a pymlp.MLP ({e!r})") from None
+        if len(activations) != len(sizes) - 1:
+            raise ValueError(f"the state lists {len(activations)} "
+                             f"activations for {len(sizes) - 1} layers")
+        codes = [check_choice(a, ACTIVATIONS, "activation")
+                 for a in activations]
+        self._build(sizes, activations, codes, dtype)
+        self.params = params
+        self.n_threads = n_threads
+        resolve_threads(n_threads)  # checks it
 
     # -- computing ---------------------------------------------------------
 
-    def _fit_buffers(self, batch_size, threads):
-        """(grad, snapshot, work) for a fit: kept from one fit to the next,
-        as a framework keeps its gradients, so that a run of short fits
-        (an epoch per call) does not fault in fresh pages every time."""
+    def _fit_buffers(self, batch_size, threads, state_len):
+        """(grad, snapshot, optimizer state snapshot of state_len, work) for
+        a fit: kept from one fit to the next, as a framework keeps its
+        gradients, so that a run of short fits (an epoch per call) does not
+        fault in fresh pages every time. The caller holds self._lock."""
         P = self._params.shape[0]
         work_len = self._spec.work_len(batch_size, threads, self._dtype)
         kept = self._fit_scratch
-        if kept is None or kept[2].shape[0] < work_len:
+        if (kept is None or kept[3].shape[0] < work_len
+                or kept[2].shape[0] < state_len):
             kept = (np.empty(P, dtype=self._dtype),
                     np.empty(P, dtype=self._dtype),
+                    np.empty(state_len, dtype=self._dtype),
                     _engine._aligned_empty(work_len, self._dtype))
             self._fit_scratch = kept
-        return kept[0], kept[1], kept[2][:work_len]
+        return kept[0], kept[1], kept[2][:state_len], kept[3][:work_len]
 
     def _threads(self):
         return resolve_threads(self.n_threads)
@@ -310,6 +331,9 @@ def gradcheck(net, X, y, loss="mse", eps=1e-6):
     largest are measured against it, since the differences' rounding noise
     (~1e-16 |L| / eps) would dominate their own size.
     """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a pymlp.MLP, got {type(net).__name__}")
+    eps = check_real(eps, "eps", low=0, low_open=True)
     twin = net.astype(np.float64)
     twin._check_trainable()
     X, y, code = twin._prepare(X, y, loss)

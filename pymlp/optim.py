@@ -5,6 +5,7 @@ flat buffers with the layout of the network's params, created on first use
 and kept while the same object is reused, so that successive fit or
 partial_fit calls continue one run, as a reused torch.optim optimizer does.
 The update itself is one compiled loop (csrc/optim.inc)."""
+import threading
 import weakref
 
 import numpy as np
@@ -24,6 +25,8 @@ class Optimizer:
 
     def __init__(self, lr):
         self.lr = check_real(lr, "lr", low=0, low_open=True)
+        # one update or fit at a time: the state is read and written whole
+        self._lock = threading.Lock()
         self.reset()
 
     def reset(self):
@@ -70,10 +73,11 @@ class Optimizer:
         if grad.shape != params.shape:
             raise ValueError(f"grad has shape {grad.shape}, params "
                              f"{params.shape}")
-        self.bind(params)
-        self.steps = _engine.optimizer_step(
-            self.hyper(), self.steps, params, grad, self.state,
-            resolve_threads(n_threads))
+        with self._lock:
+            self.bind(params)
+            self.steps = _engine.optimizer_step(
+                self.hyper(), self.steps, params, grad, self.state,
+                resolve_threads(n_threads))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())

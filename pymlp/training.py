@@ -4,10 +4,19 @@ call into the engine does, report progress, run callbacks.
 The engine runs whole epochs, or runs of mini-batches, without the GIL: it
 gathers each batch's rows, runs forward, loss, backward and the optimizer
 step, and reuses buffers allocated once per fit. Python only regains
-control between calls, which are sized to take about CALL_SECONDS, so
-Ctrl-C is honoured within that time and always between two updates."""
+control between calls, which are sized to take about CALL_SECONDS. In the
+main thread, under Python's default SIGINT handler, Ctrl-C also stops a
+call from inside: the engine gives up the running batch within about one
+block of a matrix product and KeyboardInterrupt is raised, with the
+parameters and the optimizer as the last complete update left them.
+
+A network trains one fit at a time: fit holds the network's lock (and the
+optimizer's) for its whole run, so fits of one network from several
+threads run one after the other."""
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -75,12 +84,22 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _diverged(epoch, optimizer):
+def _diverged(epoch, optimizer, trainer):
     return FloatingPointError(
         f"training diverged in epoch {epoch}: the loss or a parameter became"
-        f" NaN or infinite. The parameters were restored to the end of the "
-        f"last finite epoch ({epoch - 1}). Try a smaller learning rate (lr "
-        f"is {optimizer.lr:g}).")
+        f" NaN or infinite, or the loss exceeded {_engine.DIVERGENCE_FACTOR:g}"
+        f" times its first value. The parameters and the optimizer's state "
+        f"were restored to the last state a loss had checked, after "
+        f"{trainer.step} updates in all. Try a smaller learning rate (lr is "
+        f"{optimizer.lr:g}).")
+
+
+def _sigint_stops_calls():
+    """Whether Ctrl-C may stop an engine call from inside: only in the main
+    thread, and only under Python's default handler, which turns it into
+    KeyboardInterrupt (a handler of the user's own keeps its meaning)."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
 
 
 def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
@@ -123,9 +142,26 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
     Raises
     ------
     FloatingPointError
-        When the loss or a parameter becomes NaN or infinite; the
-        parameters are first restored to the end of the last finite epoch.
+        When training diverges: an epoch's loss is NaN, infinite or above
+        1e10 times max(1, the loss of the fit's first mini-batch), or a
+        parameter is not finite. The parameters and the optimizer's state
+        (moments, step count) are first restored to the last state a loss
+        has checked: the start of the diverging epoch, or of the epoch
+        before when the diverging epoch's first loss already exceeded the
+        bound (an epoch's last update is checked only by the next epoch's
+        first loss).
+    KeyboardInterrupt
+        On Ctrl-C, within a fraction of a second; the parameters and the
+        optimizer are those of the last complete update.
     """
+    optimizer = as_optimizer(optimizer)
+    with net._lock, optimizer._lock:
+        return _fit(net, X, y, loss, optimizer, epochs, batch_size, shuffle,
+                    seed, validation_data, verbose, callbacks)
+
+
+def _fit(net, X, y, loss, optimizer, epochs, batch_size, shuffle, seed,
+         validation_data, verbose, callbacks):
     net._check_trainable()
     epochs = check_int(epochs, "epochs")
     X, y, loss_code = net._prepare(X, y, loss)
@@ -144,7 +180,6 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"callbacks must be callables, got {cb!r}")
-    optimizer = as_optimizer(optimizer)
     optimizer.bind(net.params, net)
 
     threads = resolve_threads(net.n_threads)
@@ -152,11 +187,13 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
     seed64 = (int.from_bytes(os.urandom(8), "little") if seed is None
               else check_int(seed, "seed", minimum=0) & (2 ** 64 - 1))
     shuffle = bool(shuffle) and batch_size < n
-    grad, snapshot, work = net._fit_buffers(batch_size, threads)
+    grad, snapshot, opt_snapshot, work = net._fit_buffers(
+        batch_size, threads, optimizer.state.shape[0])
     trainer = _engine.Trainer(net._spec, loss_code, X, y, batch_size,
                               shuffle, seed64, net.params, grad, snapshot,
-                              work, optimizer.state, optimizer.hyper(),
-                              optimizer.steps, threads)
+                              work, optimizer.state, opt_snapshot,
+                              optimizer.hyper(), optimizer.steps, threads)
+    interruptible = _sigint_stops_calls()
     history = History()
     per_epoch = bool(callbacks) or validation_data is not None
 
@@ -176,18 +213,21 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
             done = history.epochs
             if n_batches <= batches_per_call:
                 count = min(epochs_per_call, epochs - done)
-                finite_epochs = trainer.run_epochs(losses[:count])
+                finite_epochs = trainer.run_epochs(losses[:count],
+                                                   interruptible)
                 history.loss.extend(losses[:finite_epochs].tolist())
                 if finite_epochs < count:
-                    raise _diverged(done + finite_epochs + 1, optimizer)
+                    raise _diverged(done + finite_epochs + 1, optimizer,
+                                    trainer)
             else:
                 trainer.epoch_begin()
                 for first in range(0, n_batches, batches_per_call):
                     trainer.run_batches(
-                        first, min(n_batches, first + batches_per_call))
+                        first, min(n_batches, first + batches_per_call),
+                        interruptible)
                 value, finite = trainer.epoch_end()
                 if not finite:
-                    raise _diverged(done + 1, optimizer)
+                    raise _diverged(done + 1, optimizer, trainer)
                 history.loss.append(value)
                 count = 1
             optimizer.steps = trainer.step
