@@ -294,7 +294,7 @@ cdef class Trainer:
     cdef pymlp_fit_f64 fit64
     cdef pymlp_optimizer opt
     cdef bint is_double
-    cdef readonly int64_t n_batches
+    cdef readonly int64_t n_batches, batch_size
     cdef object keep  # the arrays the C struct points into
 
     def __init__(self, NetSpec spec, int loss, X, y, int64_t batch_size,
@@ -332,6 +332,7 @@ cdef class Trainer:
                 or <uintptr_t>cnp.PyArray_DATA(<cnp.ndarray>work) % 64):
             raise ValueError("work is too short or not 64-byte aligned")
         self.n_batches = (n + batch_size - 1) // batch_size
+        self.batch_size = batch_size
         order = np.empty(n, dtype=np.int64)
         self.keep = (X, y, params, opt_state, opt_snapshot, grad, snapshot,
                      order, work)
