@@ -8,7 +8,8 @@ The update itself is one compiled loop (csrc/optim.inc).
 
 Hyper-parameters are checked whenever they are assigned, so `opt.lr = 1e-4`
 between two fits is held to the constructor's rules. One optimizer may be
-used from several threads: its updates take turns under its lock."""
+used from several threads: its updates, and the fits that use it, take
+turns under its lock."""
 import threading
 import weakref
 
@@ -49,6 +50,8 @@ class Optimizer:
 
     def __init__(self, lr):
         self.lr = lr
+        # one update or fit at a time: the state is read and written whole.
+        # Re-entrant, as a fit holds it while it binds the optimizer.
         self._lock = threading.RLock()
         self.reset()
 
