@@ -172,13 +172,15 @@ class MLP:
     def __setstate__(self, state):
         """Rebuilds the network through the same checks as the constructor:
         a malformed state raises ValueError."""
-        try:
-            sizes = check_layer_sizes(state["layer_sizes"])
-            activations = tuple(state["activations"])
-            dtype, params = state["dtype"], state["params"]
-            n_threads = state["n_threads"]
-        except (TypeError, KeyError) as e:
-            raise ValueError(f"not the state of a pymlp.MLP ({e!r})") from None
+        keys = ("layer_sizes", "activations", "dtype", "params", "n_threads")
+        if not isinstance(state, dict) or not set(keys) <= state.keys():
+            raise ValueError(f"a pymlp.MLP state is a dict with {keys}, got "
+                             f"{type(state).__name__}")
+        sizes = check_layer_sizes(state["layer_sizes"])
+        activations, dtype, params, n_threads = (state[k] for k in keys[1:])
+        if not isinstance(activations, (list, tuple)):
+            raise ValueError(f"the state's activations must be a list of "
+                             f"names, got {activations!r}")
         if len(activations) != len(sizes) - 1:
             raise ValueError(f"the state lists {len(activations)} "
                              f"activations for {len(sizes) - 1} layers")
