@@ -20,6 +20,23 @@ from pymlp._cengine cimport *
 cnp.import_array()
 
 SIMD_NAMES = ("generic", "avx2", "avx512")
+# The names of the engine's codes; the numbers themselves are C's (pymlp.h).
+ACTIVATIONS = {
+    "identity": PYMLP_IDENTITY, "relu": PYMLP_RELU,
+    "leaky_relu": PYMLP_LEAKY_RELU, "sigmoid": PYMLP_SIGMOID,
+    "tanh": PYMLP_TANH, "softplus": PYMLP_SOFTPLUS, "gelu": PYMLP_GELU,
+    "step": PYMLP_STEP,
+}
+LOSSES = {
+    "mse": PYMLP_MSE, "mae": PYMLP_MAE, "huber": PYMLP_HUBER,
+    "cross_entropy": PYMLP_CROSS_ENTROPY,
+    "binary_cross_entropy": PYMLP_BINARY_CROSS_ENTROPY,
+}
+OPTIMIZER_KINDS = {"sgd": PYMLP_SGD, "adam": PYMLP_ADAM,
+                   "adamw": PYMLP_ADAMW}
+# every code named once (a code added in C must be named here)
+assert sorted(ACTIVATIONS.values()) == list(range(PYMLP_N_ACTIVATIONS))
+assert sorted(LOSSES.values()) == list(range(PYMLP_N_LOSSES))
 # The most elements of any buffer sized from a network (parameters, rows
 # times widths): far beyond any memory, and far enough below 2**63 that
 # the engine's int64 sums and products of such sizes cannot overflow.

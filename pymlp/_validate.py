@@ -11,14 +11,8 @@ import numpy as np
 
 from pymlp import _engine
 
-ACTIVATIONS = {
-    "identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4,
-    "softplus": 5, "gelu": 6, "step": 7,
-}
-LOSSES = {
-    "mse": 0, "mae": 1, "huber": 2, "cross_entropy": 3,
-    "binary_cross_entropy": 4,
-}
+ACTIVATIONS = _engine.ACTIVATIONS  # name -> the engine's code
+LOSSES = _engine.LOSSES
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 # Beyond 2**48 parameters (1 PiB of float32) no machine holds the network,
 # and products of its sizes would soon overflow the engine's int64 offsets.

@@ -19,7 +19,9 @@ from pymlp import _engine
 from pymlp._validate import as_vector, check_real, show
 from pymlp.threads import resolve_threads
 
-SGD_KIND, ADAM_KIND, ADAMW_KIND = 0, 1, 2
+SGD_KIND = _engine.OPTIMIZER_KINDS["sgd"]
+ADAM_KIND = _engine.OPTIMIZER_KINDS["adam"]
+ADAMW_KIND = _engine.OPTIMIZER_KINDS["adamw"]
 
 
 def _positive(value, name):
