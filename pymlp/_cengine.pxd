@@ -7,11 +7,12 @@ from libc.stdint cimport int64_t, uint64_t
 cdef extern from "pymlp.h" nogil:
     enum pymlp_activation:
         PYMLP_IDENTITY, PYMLP_RELU, PYMLP_LEAKY_RELU, PYMLP_SIGMOID,
-        PYMLP_TANH, PYMLP_SOFTPLUS, PYMLP_GELU, PYMLP_STEP
+        PYMLP_TANH, PYMLP_SOFTPLUS, PYMLP_GELU, PYMLP_STEP,
+        PYMLP_N_ACTIVATIONS
 
     enum pymlp_loss:
         PYMLP_MSE, PYMLP_MAE, PYMLP_HUBER, PYMLP_CROSS_ENTROPY,
-        PYMLP_BINARY_CROSS_ENTROPY
+        PYMLP_BINARY_CROSS_ENTROPY, PYMLP_N_LOSSES
 
     enum pymlp_optimizer_kind:
         PYMLP_SGD, PYMLP_ADAM, PYMLP_ADAMW
@@ -42,11 +43,17 @@ cdef extern from "pymlp.h" nogil:
         float *grad
         float *snapshot
         float *opt_state
+        float *opt_snapshot
+        int64_t step_snapshot
         pymlp_optimizer *opt
         int64_t *order
         float *work
         int n_threads
         double loss_sum
+        double loss_limit
+        int64_t next_batch
+        volatile int stop
+        int decision
 
     ctypedef struct pymlp_fit_f64:
         pymlp_net net
@@ -60,11 +67,17 @@ cdef extern from "pymlp.h" nogil:
         double *grad
         double *snapshot
         double *opt_state
+        double *opt_snapshot
+        int64_t step_snapshot
         pymlp_optimizer *opt
         int64_t *order
         double *work
         int n_threads
         double loss_sum
+        double loss_limit
+        int64_t next_batch
+        volatile int stop
+        int decision
 
     int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt) noexcept
     int64_t pymlp_n_params(const pymlp_net *net) noexcept
@@ -105,22 +118,24 @@ cdef extern from "pymlp.h" nogil:
                             int64_t n_samples, int64_t batch_size,
                             int shuffle, uint64_t seed, float *params,
                             float *grad, float *snapshot, float *opt_state,
-                            pymlp_optimizer *opt, int64_t *order,
+                            float *opt_snapshot, pymlp_optimizer *opt,
+                            int64_t *order,
                             float *work, int n_threads) noexcept
     void pymlp_fit_init_f64(pymlp_fit_f64 *fit, const pymlp_net *net,
                             int loss, const double *X, const void *y,
                             int64_t n_samples, int64_t batch_size,
                             int shuffle, uint64_t seed, double *params,
                             double *grad, double *snapshot,
-                            double *opt_state, pymlp_optimizer *opt,
+                            double *opt_state, double *opt_snapshot,
+                            pymlp_optimizer *opt,
                             int64_t *order, double *work,
                             int n_threads) noexcept
     void pymlp_fit_epoch_begin_f32(pymlp_fit_f32 *fit) noexcept
     void pymlp_fit_epoch_begin_f64(pymlp_fit_f64 *fit) noexcept
-    void pymlp_fit_batches_f32(pymlp_fit_f32 *fit, int64_t first,
-                               int64_t last) noexcept
-    void pymlp_fit_batches_f64(pymlp_fit_f64 *fit, int64_t first,
-                               int64_t last) noexcept
+    int64_t pymlp_fit_batches_f32(pymlp_fit_f32 *fit, int64_t first,
+                                  int64_t last) noexcept
+    int64_t pymlp_fit_batches_f64(pymlp_fit_f64 *fit, int64_t first,
+                                  int64_t last) noexcept
     double pymlp_fit_epoch_end_f32(pymlp_fit_f32 *fit, int *finite) noexcept
     double pymlp_fit_epoch_end_f64(pymlp_fit_f64 *fit, int *finite) noexcept
     int64_t pymlp_fit_epochs_f32(pymlp_fit_f32 *fit, int64_t n_epochs,
@@ -152,3 +167,7 @@ cdef extern from "pymlp.h" nogil:
     int pymlp_set_simd(int level) noexcept
     int pymlp_has_openmp() noexcept
     int pymlp_max_threads() noexcept
+    int pymlp_catch_sigint(volatile int *flag) noexcept
+    void pymlp_release_sigint() noexcept
+
+    double PYMLP_DIVERGENCE_FACTOR

@@ -178,3 +178,19 @@ def test_parameters_are_views_of_one_buffer():
     assert net.layer_sizes == (2, 3, 1)
     assert net.activations == ("relu", "identity")
     assert net.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype, tiny", [("float32", 1e-39),
+                                         ("float64", 1e-310)])
+def test_denormals_count_as_zero_and_the_mode_is_given_back(dtype, tiny):
+    # zero biases and identity layers: the output is X @ W1 @ W2, which
+    # IEEE arithmetic keeps as (nonzero) denormals
+    net = pymlp.MLP([4, 6, 3], activation="identity", dtype=dtype,
+                    init="glorot_uniform", seed=0)
+    denormal = np.full((5, 4), tiny, dtype=dtype)
+    assert denormal[0, 0] != 0  # a denormal, not an underflow to zero
+    assert (denormal @ net.weights[0] @ net.weights[1] != 0).any()
+    np.testing.assert_array_equal(net.predict(denormal), 0)
+    # the caller's floating-point mode is restored: NumPy still makes
+    # denormals after the engine ran
+    assert np.array([tiny * 10], dtype=dtype)[0] / 10 != 0

@@ -196,18 +196,41 @@ def test_verbose_progress(rng, capsys):
     assert "5/5" in err
 
 
-def test_divergence_raises_and_restores_finite_parameters():
+def test_divergence_raises_and_restores_the_last_checked_state():
     x, y = square_data()
     net = pymlp.MLP([1, 8, 8, 1], seed=0)
+    opt = pymlp.SGD(lr=1e3, momentum=0.9)
     with pytest.raises(FloatingPointError, match="epoch .*learning rate") as info:
-        net.fit(x, y, optimizer=pymlp.SGD(lr=1e3), epochs=200, seed=0)
+        net.fit(x, y, optimizer=opt, epochs=200, seed=0)
     assert np.isfinite(net.params).all()
-    # the parameters are those at the end of the last finite epoch
     epoch = int(re.search(r"diverged in epoch (\d+)", str(info.value)).group(1))
     assert epoch >= 2
+    # full batch: one update per epoch. The state kept is that of the last
+    # epoch start whose loss was within the bound: the diverging epoch's,
+    # or the one before when the diverging epoch's first loss exploded
+    assert opt.steps in (epoch - 1, epoch - 2)
+    assert f"after {opt.steps} updates" in str(info.value)
     twin = pymlp.MLP([1, 8, 8, 1], seed=0)
-    twin.fit(x, y, optimizer=pymlp.SGD(lr=1e3), epochs=epoch - 1, seed=0)
+    twin_opt = pymlp.SGD(lr=1e3, momentum=0.9)
+    if opt.steps:
+        twin.fit(x, y, optimizer=twin_opt, epochs=opt.steps, seed=0)
     np.testing.assert_array_equal(net.params, twin.params)
+    np.testing.assert_array_equal(opt.state, twin_opt.state if opt.steps
+                                  else np.zeros_like(opt.state))
+    # and that state is sound: the loss there is within the bound
+    assert net.loss(x, y) < 1e10 * max(1.0, twin.loss(x, y))
+
+
+def test_divergence_then_training_goes_on_with_a_smaller_rate():
+    x, y = square_data()
+    net = pymlp.MLP([1, 8, 8, 1], seed=0)
+    opt = pymlp.Adam(lr=1e6)
+    with pytest.raises(FloatingPointError):
+        net.fit(x, y, optimizer=opt, epochs=50)
+    opt.lr = 1e-2
+    history = net.fit(x, y, optimizer=opt, epochs=300)
+    assert np.isfinite(history.loss).all()
+    assert history.loss[-1] < 0.5 * history.loss[0]
 
 
 def test_interrupt_stops_between_updates(rng):
