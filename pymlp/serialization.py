@@ -287,4 +287,3 @@ def load(path):
               output_activation=activations[-1], dtype=dtype, seed=0)
     net.params = np.concatenate(arrays)
     return net
-
