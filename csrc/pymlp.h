@@ -261,6 +261,10 @@ int pymlp_set_simd(int level);
 /* 1 when compiled with OpenMP; the number of processors OpenMP sees. */
 int pymlp_has_openmp(void);
 int pymlp_max_threads(void);
+/* OpenMP's thread count for the calling thread now (OMP_NUM_THREADS, or
+ * what omp_set_num_threads, e.g. through threadpoolctl, last set); 1
+ * without OpenMP. */
+int pymlp_default_threads(void);
 
 /* Ctrl-C for long calls: between pymlp_catch_sigint(flag) and
  * pymlp_release_sigint(), a SIGINT sets *flag = 1 (point it at a fit's

@@ -79,6 +79,15 @@ int pymlp_max_threads(void)
 #endif
 }
 
+int pymlp_default_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 int pymlp_threads_for(double flops, double per_thread, int n_threads)
 {
     const double useful = flops / per_thread;

@@ -167,6 +167,7 @@ cdef extern from "pymlp.h" nogil:
     int pymlp_set_simd(int level) noexcept
     int pymlp_has_openmp() noexcept
     int pymlp_max_threads() noexcept
+    int pymlp_default_threads() noexcept
     int pymlp_catch_sigint(volatile int *flag) noexcept
     void pymlp_release_sigint() noexcept
 

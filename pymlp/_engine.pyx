@@ -543,3 +543,7 @@ def has_openmp():
 
 def max_threads():
     return pymlp_max_threads()
+
+
+def default_threads():
+    return pymlp_default_threads()

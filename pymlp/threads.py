@@ -1,38 +1,21 @@
 """The thread count of pymlp's compiled loops.
 
-The default follows OMP_NUM_THREADS when it is set, else every core the
-process may use. set_num_threads overrides it for the whole process; a
+The default is OpenMP's setting at the time of the call: OMP_NUM_THREADS
+when it is set, else every core the process may use, and what
+omp_set_num_threads last set for the calling thread, so that
+threadpoolctl's limits (which scikit-learn and joblib use against
+oversubscription) govern pymlp too. set_num_threads overrides it for the
+whole process; a
 network's own n_threads overrides both. Whichever applies, the count used is
 at most the number of processors OpenMP reports: more threads would only
 take turns on them, each with scratch of its own. Results do not depend on
 the count: the engine splits work so that no sum's order changes."""
-import os
-
 from pymlp import _engine
 from pymlp._validate import check_int
 
 _num_threads = None
-_default = None
-# read once, as the default is; 1 when the engine was built without OpenMP
+# the processors OpenMP sees; 1 when the engine was built without OpenMP
 _MAX_THREADS = _engine.max_threads()
-
-
-def _default_threads():
-    """OMP_NUM_THREADS or the usable cores, read once (per process)."""
-    global _default
-    if _default is None:
-        _default = _count_default_threads()
-    return _default
-
-
-def _count_default_threads():
-    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def set_num_threads(n):
@@ -47,7 +30,7 @@ def set_num_threads(n):
 
 def get_num_threads():
     """The thread count of networks without their own n_threads."""
-    n = _default_threads() if _num_threads is None else _num_threads
+    n = _engine.default_threads() if _num_threads is None else _num_threads
     return min(n, _MAX_THREADS)
 
 

@@ -5,6 +5,7 @@ result. Fits of one network take turns (the network holds a lock for the
 length of a fit), so two of them end as the two run one after the other in
 some order; fits of different networks run at the same time. An optimizer
 counts every update made through it, from any thread."""
+import os
 import threading
 import time
 
@@ -161,3 +162,30 @@ def test_optimizer_steps_from_many_threads_are_all_counted():
     assert run_in_threads(8, step_often) == []
     assert opt.steps == 800
     np.testing.assert_array_equal(params, np.full_like(params, -400.0))
+
+
+def test_threadpoolctl_limits_govern_the_default_count():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if pymlp.build_info()["max_threads"] < 2:
+        pytest.skip("one processor: every limit gives one thread")
+    assert pymlp.get_num_threads() >= 2
+    with threadpoolctl.threadpool_limits(1, user_api="openmp"):
+        assert pymlp.get_num_threads() == 1
+        # an explicit count still wins over the limit
+        pymlp.set_num_threads(2)
+        try:
+            assert pymlp.get_num_threads() == 2
+        finally:
+            pymlp.set_num_threads(None)
+        assert pymlp.get_num_threads() == 1
+    assert pymlp.get_num_threads() >= 2
+
+
+def test_omp_num_threads_sets_the_default_count():
+    import subprocess
+    import sys
+    code = "import pymlp; print(pymlp.get_num_threads())"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
