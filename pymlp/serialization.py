@@ -5,11 +5,14 @@ little-endian header length N, N bytes of JSON describing each tensor
 (dtype, shape, byte range), then the raw little-endian tensor bytes. pymlp
 stores W1, b1, ..., WL, bL (W[l] of shape (n[l-1], n[l])) and puts the
 architecture, the activations, the dtype, a format version and a SHA-256 of
-the tensor bytes in the header's __metadata__. Loading parses JSON and
-copies bytes: no code is ever executed, it reads no more than the header
-describes, and every field is checked before a network is built."""
+the tensor bytes in the header's __metadata__. A file may also hold a face
+of the network (a scikit-learn estimator): its kind and its fields, as
+JSON, in the metadata. Loading parses JSON and copies bytes: no code is
+ever executed, it reads no more than the header describes, and every
+field is checked before a network is built."""
 import contextlib
 import hashlib
+import importlib
 import json
 import math
 import os
@@ -28,9 +31,13 @@ FORMAT_VERSION = 1
 ST_DTYPES = {"float32": "F32", "float64": "F64"}
 MAX_HEADER = 1 << 24  # a pymlp header is a few kB; refuse absurd lengths
 TEMP_SUFFIX = ".pymlp-tmp"
+# The faces a file may hold: kind -> (module, class). The class rebuilds
+# itself from the network and its fields with `_from_file(net, fields)`.
+KINDS = {"MLPClassifier": ("pymlp.estimators", "MLPClassifier"),
+         "MLPRegressor": ("pymlp.estimators", "MLPRegressor")}
 
 
-def save(net, path):
+def save(net, path, kind=None, fields=None):
     """Write a network to a safetensors file, atomically.
 
     The bytes go to a temporary file ``.{name}.{pid}.{random}.pymlp-tmp``
@@ -43,8 +50,13 @@ def save(net, path):
     ----------
     net : MLP
     path : str or os.PathLike
+    kind : str or None
+        The face the file holds (a key of KINDS), with its `fields`: a
+        dict that JSON can write.
     """
     path = os.fsdecode(path)
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; known: {sorted(KINDS)}")
     _remove_stale_temps(path)
     tensors = []
     for W, b in zip(net.weights, net.biases):
@@ -59,6 +71,9 @@ def save(net, path):
         "dtype": net.dtype.name,
         "sha256": hashlib.sha256(data).hexdigest(),
     }}
+    if kind is not None:
+        header["__metadata__"]["kind"] = kind
+        header["__metadata__"]["fields"] = json.dumps(fields or {})
     offset = 0
     for i, t in enumerate(tensors):
         name = f"{'Wb'[i % 2]}{i // 2 + 1}"
@@ -215,7 +230,22 @@ def _check_tensors(header, sizes, dtype, path):
 
 
 def load(path):
-    """Read a network written by `save`.
+    """Read a model written by `save`: the network, or the face of it that
+    the file holds (a fitted MLPClassifier or MLPRegressor).
+
+    Raises ValueError for anything wrong with the content, OSError for
+    I/O; see `read`."""
+    net, kind, fields = read(path)
+    if kind is None:
+        return net
+    module, name = KINDS[kind]
+    return getattr(importlib.import_module(module), name)._from_file(
+        net, fields)
+
+
+def read(path):
+    """Read a network written by `save`, with the kind and fields of the
+    face it holds (None and {} for a bare network).
 
     Reads the 8-byte header length, the header, then exactly the tensor
     bytes the header describes, and checks every field, the SHA-256 of the
@@ -227,7 +257,7 @@ def load(path):
 
     Returns
     -------
-    MLP
+    (MLP, str or None, dict)
 
     Raises
     ------
@@ -252,6 +282,7 @@ def load(path):
         if not isinstance(header, dict):
             raise _fail(path, "its header is not a JSON object")
         sizes, activations, dtype, digest = _architecture(header, path)
+        kind, fields = _face(header["__metadata__"], path)
 
         # The sizes come from the file and may be absurd: the bytes they
         # describe are counted in Python ints and compared with what the
@@ -286,4 +317,18 @@ def load(path):
     net = MLP(sizes, activation=list(activations[:-1]),
               output_activation=activations[-1], dtype=dtype, seed=0)
     net.params = np.concatenate(arrays)
-    return net
+    return net, kind, fields
+
+
+def _face(meta, path):
+    """The kind and fields of the face a file holds, checked."""
+    if "kind" not in meta:
+        return None, {}
+    kind = _text(meta, "kind", path)
+    if kind not in KINDS:
+        raise _fail(path, f"it holds a {_show(kind)}, which this pymlp does "
+                    f"not know (it knows {sorted(KINDS)})")
+    fields = _parse_json(_text(meta, "fields", path), path, "fields")
+    if not isinstance(fields, dict):
+        raise _fail(path, f"its fields are {_show(fields)}, not an object")
+    return kind, fields

@@ -426,3 +426,27 @@ def test_pickle_and_deepcopy(net, rng):
         np.testing.assert_array_equal(other.predict(X), net.predict(X))
         other.params[0] += 1
         assert other.params[0] != net.params[0]
+
+
+def test_a_face_and_its_fields_round_trip(tmp_path, net):
+    path = tmp_path / "face.safetensors"
+    fields = {"classes": ["a", "b"], "n_iter": 3, "params": {"alpha": 1e-4}}
+    serialization.save(net, path, kind="MLPClassifier", fields=fields)
+    other, kind, read_fields = serialization.read(path)
+    assert kind == "MLPClassifier" and read_fields == fields
+    np.testing.assert_array_equal(other.params, net.params)
+    # a bare network has no face
+    net.save(path)
+    assert serialization.read(path)[1:] == (None, {})
+
+
+def test_unknown_faces_are_refused(tmp_path, net):
+    with pytest.raises(ValueError, match="unknown kind"):
+        serialization.save(net, tmp_path / "x", kind="Pipeline")
+    path = tmp_path / "face.safetensors"
+    serialization.save(net, path, kind="MLPRegressor", fields={})
+    raw = path.read_bytes().replace(b'"kind":"MLPRegressor"',
+                                    b'"kind":"MLPRegressoX"')
+    (tmp_path / "odd.safetensors").write_bytes(raw)
+    with pytest.raises(ValueError, match="does not know"):
+        pymlp.load(tmp_path / "odd.safetensors")
