@@ -15,9 +15,39 @@ int64_t pymlp_n_params(const pymlp_net *net)
     return P;
 }
 
+int pymlp_net_valid(const pymlp_net *net)
+{
+    if (net == NULL || net->n_layers < 1 || net->sizes == NULL
+        || net->activations == NULL) {
+        return 0;
+    }
+    for (int l = 0; l <= net->n_layers; l++) {
+        if (net->sizes[l] < 1) {
+            return 0;
+        }
+    }
+    for (int l = 0; l < net->n_layers; l++) {
+        if (net->activations[l] < 0
+            || net->activations[l] >= PYMLP_N_ACTIVATIONS) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The stop flag of the fit whose batches this thread is running (NULL
+ * outside one): a long matrix product gives up between blocks when it is
+ * set, and the batch loop then skips the update (network.inc). */
+static _Thread_local const volatile int *thread_stop;
+
+static inline int stop_requested(void)
+{
+    return thread_stop != NULL && *thread_stop;
+}
+
 int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt)
 {
-    if (opt->kind == PYMLP_SGD) {
+    if (opt->kind == PYMLP_SGD || opt->kind == PYMLP_SGD_SKLEARN) {
         return opt->momentum != 0.0 ? 1 : 0;
     }
     return 2;

@@ -56,6 +56,45 @@ static inline int pymlp_team_size(void) { return 1; }
 #define PYMLP_CLONES
 #endif
 
+/* Flush-to-zero and denormals-are-zero for the loops of one entry point
+ * on the calling thread; pymlp_fpu_leave gives back the caller's mode. */
+#if defined(__x86_64__) || defined(__SSE2__)
+#include <xmmintrin.h>
+static inline unsigned pymlp_fpu_enter(void)
+{
+    const unsigned mode = _mm_getcsr();
+    _mm_setcsr(mode | 0x8040u);  /* FTZ (bit 15) | DAZ (bit 6) */
+    return mode;
+}
+static inline void pymlp_fpu_leave(unsigned mode) { _mm_setcsr(mode); }
+#else
+static inline unsigned pymlp_fpu_enter(void) { return 0; }
+static inline void pymlp_fpu_leave(unsigned mode) { (void)mode; }
+#endif
+
+/* Preconditions of the entry points, checked in debug builds only. */
+#ifdef PYMLP_DEBUG
+#include <stdio.h>
+#include <stdlib.h>
+#define PYMLP_REQUIRE(cond)                                                  \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "pymlp: precondition failed: %s (%s:%d)\n",     \
+                    #cond, __FILE__, __LINE__);                              \
+            abort();                                                         \
+        }                                                                    \
+    } while (0)
+#else
+#define PYMLP_REQUIRE(cond) ((void)0)
+#endif
+
+/* 1 when net has at least one layer, every width is >= 1 and every
+ * activation code is known. */
+int pymlp_net_valid(const pymlp_net *net);
+
+/* What a training team does after a batch's backward pass (network.inc). */
+enum pymlp_batch_decision { PYMLP_STOP = 1, PYMLP_SNAPSHOT = 2 };
+
 enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV };
 
 #define PYMLP_TYPED_DECLS(REAL, SFX)                                         \

@@ -20,6 +20,16 @@
  * threads. No sum's order depends on the split, so results are
  * bit-identical for any thread count. Nothing here touches Python, and every
  * function is safe to call without the GIL.
+ *
+ * Denormals. Every entry point runs its loops with flush-to-zero and
+ * denormals-are-zero set (x86's MXCSR, on each thread it uses) and gives
+ * the caller's mode back on return: values below the smallest normal
+ * number (1e-38 in float, 1e-308 in double) count as zero, which keeps
+ * them from slowing the arithmetic down by tens of times.
+ *
+ * Preconditions (sizes >= 1, known codes, non-NULL buffers) are the
+ * caller's to meet; a build with PYMLP_DEBUG defined checks them at each
+ * entry point and aborts with a message when one fails.
  */
 #ifndef PYMLP_H
 #define PYMLP_H
@@ -49,10 +59,21 @@ enum pymlp_loss {
     PYMLP_HUBER,                 /* delta = 1 */
     PYMLP_CROSS_ENTROPY,         /* softmax + NLL on logits, int64 labels */
     PYMLP_BINARY_CROSS_ENTROPY,  /* sigmoid + BCE on logits */
+    PYMLP_HALF_SQUARED_ERROR,    /* 0.5 sum over outputs (scikit-learn) */
+    PYMLP_BINARY_LOG_LOSS,       /* BCE on logits summed over outputs */
+    PYMLP_POISSON,               /* on log rates, summed over outputs */
     PYMLP_N_LOSSES
 };
 
-enum pymlp_optimizer_kind { PYMLP_SGD = 0, PYMLP_ADAM, PYMLP_ADAMW };
+/* PyTorch's update rules, and scikit-learn's (see optim.inc). */
+enum pymlp_optimizer_kind {
+    PYMLP_SGD = 0,
+    PYMLP_ADAM,
+    PYMLP_ADAMW,
+    PYMLP_SGD_SKLEARN,
+    PYMLP_ADAM_SKLEARN,
+    PYMLP_N_OPTIMIZERS
+};
 
 /* SIMD levels of the matrix-product micro-kernels. */
 enum pymlp_simd { PYMLP_SIMD_GENERIC = 0, PYMLP_SIMD_AVX2, PYMLP_SIMD_AVX512 };
@@ -100,17 +121,22 @@ void pymlp_predict_f64(const pymlp_net *net, const double *params,
                        const double *X, int64_t n, double *out,
                        int64_t chunk, double *work, int n_threads);
 
-/* Mean loss over the batch X (B, n[0]), targets y (float (B, n[L]) or int64
- * labels (B,) for cross-entropy); grad (P) OUT receives its gradient, unless
- * grad is NULL (loss only). `work` is sized for batch = B. */
+/* Loss over the batch X (B, n[0]), targets y (float (B, n[L]) or int64
+ * labels (B,) for cross-entropy), rows weighted by sample_weight (B) or
+ * all 1 when it is NULL: sum_i w_i l_i / sum_i w_i (losses.inc defines
+ * l_i), plus the L2 penalty 0.5 l2 sum_l ||W[l]||^2 / sum_i w_i on the
+ * weights (scikit-learn's alpha). grad (P) OUT receives its gradient,
+ * unless grad is NULL (loss only). `work` is sized for batch = B. */
 double pymlp_loss_grad_f32(const pymlp_net *net, int loss,
                            const float *params, const float *X,
-                           const void *y, int64_t B, float *grad,
-                           float *work, int n_threads);
+                           const void *y, const float *sample_weight,
+                           int64_t B, double l2, float *grad, float *work,
+                           int n_threads);
 double pymlp_loss_grad_f64(const pymlp_net *net, int loss,
                            const double *params, const double *X,
-                           const void *y, int64_t B, double *grad,
-                           double *work, int n_threads);
+                           const void *y, const double *sample_weight,
+                           int64_t B, double l2, double *grad, double *work,
+                           int n_threads);
 
 /* One update of params (P) from grad (P); state (P * per_param) holds the
  * optimizer's moments; advances opt->step. */
@@ -131,6 +157,8 @@ void pymlp_optimizer_step_f64(pymlp_optimizer *opt, double *params,
         int loss;                                                            \
         const REAL *X;          /* (n_samples, n[0]) */                      \
         const void *y;          /* (n_samples, n[L]) REAL or (n,) int64 */   \
+        const REAL *sample_weight; /* (n_samples) or NULL: all 1 */        \
+        double l2;              /* L2 penalty on the weights (alpha) */      \
         int64_t n_samples, batch_size;                                       \
         int shuffle;                                                         \
         uint64_t rng[4];        /* xoshiro256** state, advanced by shuffles */ \
@@ -138,11 +166,18 @@ void pymlp_optimizer_step_f64(pymlp_optimizer *opt, double *params,
         REAL *grad;             /* (P) scratch */                            \
         REAL *snapshot;         /* (P) params at the start of the epoch */   \
         REAL *opt_state;        /* (P * state_per_param) */                  \
+        REAL *opt_snapshot;     /* (P * state_per_param) at epoch start */   \
+        int64_t step_snapshot;  /* opt->step at epoch start */               \
         pymlp_optimizer *opt;                                                \
         int64_t *order;         /* (n_samples) row order of this epoch */    \
         REAL *work;             /* pymlp_work_len(net, batch_size) */        \
         int n_threads;                                                       \
         double loss_sum;        /* sum over the epoch's rows, so far */      \
+        double penalty_sum;     /* the L2 penalty's part of loss_sum */      \
+        double loss_limit;      /* divergence bound, set by the 1st batch */ \
+        int64_t next_batch;     /* batches done in the current epoch */      \
+        volatile int stop;      /* set to stop before the next update */     \
+        int decision;           /* shared by the team after each batch */    \
     } pymlp_fit_##SFX;
 PYMLP_FIT_STRUCT(float, f32)
 PYMLP_FIT_STRUCT(double, f64)
@@ -153,42 +188,67 @@ void pymlp_rng_seed(uint64_t rng[4], uint64_t seed);
 
 /* Fills *fit for a run over X (n_samples rows) and y; its order starts as
  * 0, 1, ..., n_samples - 1 and its generator is seeded from `seed`. The
- * buffers are the caller's and must outlive the run. */
+ * buffers are the caller's and must outlive the run; opt_snapshot has the
+ * length of opt_state (NULL when the optimizer keeps no state). */
 #define PYMLP_FIT_INIT(REAL, SFX)                                            \
     void pymlp_fit_init_##SFX(pymlp_fit_##SFX *fit, const pymlp_net *net,   \
                               int loss, const REAL *X, const void *y,       \
+                              const REAL *sample_weight, double l2,         \
                               int64_t n_samples, int64_t batch_size,        \
                               int shuffle, uint64_t seed, REAL *params,     \
                               REAL *grad, REAL *snapshot, REAL *opt_state,  \
-                              pymlp_optimizer *opt, int64_t *order,         \
+                              REAL *opt_snapshot, pymlp_optimizer *opt,     \
+                              int64_t *order,                               \
                               REAL *work, int n_threads);
 PYMLP_FIT_INIT(float, f32)
 PYMLP_FIT_INIT(double, f64)
 #undef PYMLP_FIT_INIT
 
-/* Starts an epoch: saves params to snapshot, shuffles order (when set),
- * resets loss_sum. */
+/* Divergence: an epoch diverges when its mean loss is NaN, infinite or
+ * above PYMLP_DIVERGENCE_FACTOR * max(1, L0), where L0 is the loss of the
+ * run's first mini-batch before its update, or when a parameter is not
+ * finite. Training then goes back to the last state a loss has checked:
+ * the start of the diverging epoch when its first mini-batch's loss was
+ * within the bound, else the start of the epoch before (or of the run). */
+#define PYMLP_DIVERGENCE_FACTOR 1e10
+
+/* Stopping: setting fit->stop (from a signal handler or another thread)
+ * makes the running call return before its next optimizer update, within
+ * about one block of a matrix product; the parameters and the optimizer
+ * are then those of the last complete update, and fit->next_batch tells
+ * how many batches of the epoch were done. Clear fit->stop to go on. */
+
+/* Starts an epoch: shuffles order (when set), resets loss_sum and
+ * next_batch. The snapshots are taken at fit_init and again at each
+ * epoch's first batch whose loss is within the divergence bound. */
 void pymlp_fit_epoch_begin_f32(pymlp_fit_f32 *fit);
 void pymlp_fit_epoch_begin_f64(pymlp_fit_f64 *fit);
 
 /* Runs mini-batches [first, last) of the current epoch: gather, forward,
- * loss, backward, optimizer step for each. */
-void pymlp_fit_batches_f32(pymlp_fit_f32 *fit, int64_t first, int64_t last);
-void pymlp_fit_batches_f64(pymlp_fit_f64 *fit, int64_t first, int64_t last);
+ * loss, backward, optimizer step for each. Returns fit->next_batch: last,
+ * or fewer when stopped. */
+int64_t pymlp_fit_batches_f32(pymlp_fit_f32 *fit, int64_t first,
+                              int64_t last);
+int64_t pymlp_fit_batches_f64(pymlp_fit_f64 *fit, int64_t first,
+                              int64_t last);
 
-/* Ends an epoch: returns its mean training loss. When that loss or any
- * parameter is not finite, params are restored from the snapshot and
- * *finite OUT is 0. */
+/* Ends an epoch: returns its mean training loss (penalty_sum / n_samples
+ * is the L2 penalty's part of it). When the epoch diverged
+ * (see PYMLP_DIVERGENCE_FACTOR), params, the optimizer state and its step
+ * count are restored from the snapshots and *finite OUT is 0. */
 double pymlp_fit_epoch_end_f32(pymlp_fit_f32 *fit, int *finite);
 double pymlp_fit_epoch_end_f64(pymlp_fit_f64 *fit, int *finite);
 
-/* Runs up to n_epochs whole epochs, writing each mean loss to losses OUT;
- * returns the number of epochs whose loss was finite, stopping (with params
- * restored) at the first that was not. */
+/* Runs up to n_epochs whole epochs, writing each mean loss to losses OUT
+ * and, unless penalties is NULL, the L2 penalty's part of it to penalties
+ * OUT;
+ * returns the number of epochs that ended without diverging, stopping
+ * (with params and optimizer restored) at the first that diverged, or
+ * mid-epoch when fit->stop is set. */
 int64_t pymlp_fit_epochs_f32(pymlp_fit_f32 *fit, int64_t n_epochs,
-                             double *losses);
+                             double *losses, double *penalties);
 int64_t pymlp_fit_epochs_f64(pymlp_fit_f64 *fit, int64_t n_epochs,
-                             double *losses);
+                             double *losses, double *penalties);
 
 /* 1 when every value of x (n) is finite. */
 int pymlp_all_finite_f32(const float *x, int64_t n);
@@ -224,6 +284,19 @@ int pymlp_set_simd(int level);
 /* 1 when compiled with OpenMP; the number of processors OpenMP sees. */
 int pymlp_has_openmp(void);
 int pymlp_max_threads(void);
+/* OpenMP's thread count for the calling thread now (OMP_NUM_THREADS, or
+ * what omp_set_num_threads, e.g. through threadpoolctl, last set); 1
+ * without OpenMP. */
+int pymlp_default_threads(void);
+
+/* Ctrl-C for long calls: between pymlp_catch_sigint(flag) and
+ * pymlp_release_sigint(), a SIGINT sets *flag = 1 (point it at a fit's
+ * `stop`) and is then passed on to the handler that was installed before.
+ * For one thread at a time (a process's main thread); returns 0 and
+ * installs nothing when SIGINT was ignored or the handler cannot be set.
+ * Does nothing on platforms without sigaction. */
+int pymlp_catch_sigint(volatile int *flag);
+void pymlp_release_sigint(void);
 
 #ifdef __cplusplus
 }

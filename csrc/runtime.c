@@ -1,5 +1,7 @@
 /* runtime.c: what the engine learns about the machine it runs on (SIMD
- * level, OpenMP), thread heuristics, and the shuffling generator. */
+ * level, OpenMP), thread heuristics, the shuffling generator, and the
+ * SIGINT hook that lets a long call stop early. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +74,15 @@ int pymlp_max_threads(void)
 {
 #ifdef _OPENMP
     return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+int pymlp_default_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
 #else
     return 1;
 #endif
@@ -151,3 +162,64 @@ void pymlp_shuffle(int64_t *order, int64_t n, uint64_t rng[4])
         order[j] = tmp;
     }
 }
+
+#if defined(SIGINT) && defined(SA_SIGINFO)
+/* The flag a SIGINT sets, and the handler it is passed on to. */
+static volatile int *volatile sigint_flag;
+static struct sigaction sigint_previous;
+
+static void on_sigint(int sig, siginfo_t *info, void *context)
+{
+    volatile int *flag = sigint_flag;
+    if (flag != NULL) {
+        *flag = 1;
+    }
+    /* pass it on: Python's own handler records it and raises
+     * KeyboardInterrupt once the call has returned */
+    if (sigint_previous.sa_flags & SA_SIGINFO) {
+        sigint_previous.sa_sigaction(sig, info, context);
+    } else if (sigint_previous.sa_handler != SIG_DFL
+               && sigint_previous.sa_handler != SIG_IGN) {
+        sigint_previous.sa_handler(sig);
+    } else if (sigint_previous.sa_handler == SIG_DFL) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
+
+int pymlp_catch_sigint(volatile int *flag)
+{
+    struct sigaction current;
+    if (sigaction(SIGINT, NULL, &current) != 0
+        || (!(current.sa_flags & SA_SIGINFO)
+            && current.sa_handler == SIG_IGN)) {
+        return 0;
+    }
+    sigint_previous = current;
+    sigint_flag = flag;
+    struct sigaction mine;
+    memset(&mine, 0, sizeof mine);
+    mine.sa_sigaction = on_sigint;
+    mine.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&mine.sa_mask);
+    if (sigaction(SIGINT, &mine, NULL) != 0) {
+        sigint_flag = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+void pymlp_release_sigint(void)
+{
+    sigaction(SIGINT, &sigint_previous, NULL);
+    sigint_flag = NULL;
+}
+#else
+int pymlp_catch_sigint(volatile int *flag)
+{
+    (void)flag;
+    return 0;
+}
+
+void pymlp_release_sigint(void) {}
+#endif

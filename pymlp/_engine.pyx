@@ -1,10 +1,13 @@
 # Cython layer of pymlp: typed memoryviews in, C pointers out, GIL released
 # around every call into csrc/. No policy lives here: the Python layer has
-# already validated shapes, dtypes and values, chosen the batch size, the
-# thread count and the chunking, and allocated the outputs. Buffers are
-# C-contiguous (the memoryview types check it); float32 and float64 share
-# one source through the `floating` fused type, with the branch taken once
-# per call at this boundary.
+# already validated values, chosen the batch size, the thread count and the
+# chunking, and allocated the outputs. What C would read or write out of
+# bounds is checked here once more, with Python's integers so that no size
+# overflows: every array's dtype (native byte order), contiguity and shape
+# against the network, and every size the scratch depends on. Float32 and
+# float64 share one source through the `floating` fused type, with the
+# branch taken once per call at this boundary.
+from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from libc.stdint cimport int64_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc
@@ -17,6 +20,32 @@ from pymlp._cengine cimport *
 cnp.import_array()
 
 SIMD_NAMES = ("generic", "avx2", "avx512")
+# The names of the engine's codes; the numbers themselves are C's (pymlp.h).
+ACTIVATIONS = {
+    "identity": PYMLP_IDENTITY, "relu": PYMLP_RELU,
+    "leaky_relu": PYMLP_LEAKY_RELU, "sigmoid": PYMLP_SIGMOID,
+    "tanh": PYMLP_TANH, "softplus": PYMLP_SOFTPLUS, "gelu": PYMLP_GELU,
+    "step": PYMLP_STEP,
+}
+LOSSES = {
+    "mse": PYMLP_MSE, "mae": PYMLP_MAE, "huber": PYMLP_HUBER,
+    "cross_entropy": PYMLP_CROSS_ENTROPY,
+    "binary_cross_entropy": PYMLP_BINARY_CROSS_ENTROPY,
+    "half_squared_error": PYMLP_HALF_SQUARED_ERROR,
+    "binary_log_loss": PYMLP_BINARY_LOG_LOSS, "poisson": PYMLP_POISSON,
+}
+OPTIMIZER_KINDS = {"sgd": PYMLP_SGD, "adam": PYMLP_ADAM,
+                   "adamw": PYMLP_ADAMW, "sgd_sklearn": PYMLP_SGD_SKLEARN,
+                   "adam_sklearn": PYMLP_ADAM_SKLEARN}
+# every code named once (a code added in C must be named here)
+assert sorted(ACTIVATIONS.values()) == list(range(PYMLP_N_ACTIVATIONS))
+assert sorted(LOSSES.values()) == list(range(PYMLP_N_LOSSES))
+assert sorted(OPTIMIZER_KINDS.values()) == list(range(PYMLP_N_OPTIMIZERS))
+# The most elements of any buffer sized from a network (parameters, rows
+# times widths): far beyond any memory, and far enough below 2**63 that
+# the engine's int64 sums and products of such sizes cannot overflow.
+MAX_ELEMENTS = 1 << 48
+DIVERGENCE_FACTOR = PYMLP_DIVERGENCE_FACTOR
 cdef enum:
     PREDICT_STACK_BYTES = 16384  # scratch of predict kept on the C stack
 
@@ -41,15 +70,38 @@ cdef void *_scratch(int64_t n, size_t itemsize, void **raw) noexcept nogil:
     return <void *>((<uintptr_t>raw[0] + 63) & ~(<uintptr_t>63))
 
 
+cdef int MAX_THREADS = 4096
+
+
+cdef _check_threads(int n_threads):
+    if not 1 <= n_threads <= MAX_THREADS:
+        raise ValueError(f"n_threads must lie in [1, {MAX_THREADS}], got "
+                         f"{n_threads}")
+
+
 cdef class NetSpec:
     """The architecture as the C engine reads it: n[0..L] and codes."""
     cdef pymlp_net net
     cdef readonly object sizes, activations
 
     def __init__(self, sizes, activation_codes):
+        sizes, codes = list(sizes), list(activation_codes)
+        if len(sizes) < 2 or len(codes) != len(sizes) - 1:
+            raise ValueError(f"{len(sizes)} widths and {len(codes)} "
+                             "activations do not make a network")
+        if any(not 1 <= int(n) <= MAX_ELEMENTS for n in sizes):
+            raise ValueError(f"layer widths must lie in [1, 2**48], got "
+                             f"{sizes}")
+        if any(not 0 <= int(c) < PYMLP_N_ACTIVATIONS for c in codes):
+            raise ValueError(f"unknown activation codes in {codes}")
+        n_params = sum((int(sizes[l]) + 1) * int(sizes[l + 1])
+                       for l in range(len(codes)))
+        if n_params > MAX_ELEMENTS:
+            raise ValueError(f"a network of widths {sizes} would have "
+                             f"{n_params} parameters: too large (the limit "
+                             "is 2**48)")
         self.sizes = np.ascontiguousarray(sizes, dtype=np.int64)
-        self.activations = np.ascontiguousarray(activation_codes,
-                                                dtype=np.intc)
+        self.activations = np.ascontiguousarray(codes, dtype=np.intc)
         cdef const int64_t[::1] s = self.sizes
         cdef const int[::1] a = self.activations
         self.net.n_layers = a.shape[0]
@@ -59,7 +111,16 @@ cdef class NetSpec:
     def n_params(self):
         return pymlp_n_params(&self.net)
 
+    def check_rows(self, rows):
+        """ValueError unless `rows` rows of every layer fit the engine's
+        sizes."""
+        widest = int(max(self.sizes))
+        if not 1 <= rows or rows * widest > MAX_ELEMENTS:
+            raise ValueError(f"{rows} rows of width {widest} are too many "
+                             "for one call (the limit is 2**48 values)")
+
     def work_len(self, int64_t batch, int n_threads, dtype):
+        self.check_rows(batch)
         if np.dtype(dtype) == np.float32:
             return pymlp_work_len_f32(&self.net, batch, n_threads)
         return pymlp_work_len_f64(&self.net, batch, n_threads)
@@ -72,8 +133,10 @@ def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
     (native byte order), C-contiguous, 2-D with n >= 1 rows of n[0]
     values, all finite. One call does what a single row costs."""
     cdef int typenum = cnp.PyArray_TYPE(params)
-    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
-        raise ValueError("params must be float32 or float64")
+    _check_params(spec, params, typenum)
+    _check_threads(n_threads)
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
     if type(X) is not np.ndarray:
         return None
     cdef cnp.ndarray x = <cnp.ndarray>X
@@ -122,14 +185,27 @@ def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
 
 def loss_grad(NetSpec spec, int loss, const floating[::1] params,
               const floating[:, ::1] X, const floating[:, ::1] y_values,
-              const int64_t[::1] y_labels, floating[::1] grad,
-              int n_threads):
-    """Mean loss over the batch X; grad (P) OUT unless grad is None. The
+              const int64_t[::1] y_labels, const floating[::1] sample_weight,
+              double l2, floating[::1] grad, int n_threads):
+    """Loss over the batch X, rows weighted by sample_weight (B) unless it
+    is None, plus the L2 penalty l2; grad (P) OUT unless grad is None. The
     targets are y_values (B, n[L]) or, for cross-entropy, y_labels (B)."""
+    cdef int64_t B = X.shape[0]
+    _check_threads(n_threads)
+    _check_batch(spec, loss, B, params.shape[0], X.shape[1], y_values,
+                 y_labels)
+    if grad is not None and grad.shape[0] != params.shape[0]:
+        raise ValueError("grad must have the length of params")
+    if sample_weight is not None and sample_weight.shape[0] != B:
+        raise ValueError(f"sample_weight must have {B} values")
+    if not l2 >= 0:
+        raise ValueError(f"l2 must be >= 0, got {l2}")
+    cdef const floating *sw = NULL
+    if sample_weight is not None:
+        sw = &sample_weight[0]
     cdef const void *y = (<const void *>&y_labels[0] if y_values is None
                           else <const void *>&y_values[0, 0])
     cdef floating *g = NULL if grad is None else &grad[0]
-    cdef int64_t B = X.shape[0]
     cdef double value = 0.0
     cdef void *raw
     cdef floating *work
@@ -140,7 +216,7 @@ def loss_grad(NetSpec spec, int loss, const floating[::1] params,
                 &raw)
             if work != NULL:
                 value = pymlp_loss_grad_f32(&spec.net, loss, &params[0],
-                                            &X[0, 0], y, B, g, work,
+                                            &X[0, 0], y, sw, B, l2, g, work,
                                             n_threads)
         else:
             work = <double *>_scratch(
@@ -148,12 +224,55 @@ def loss_grad(NetSpec spec, int loss, const floating[::1] params,
                 &raw)
             if work != NULL:
                 value = pymlp_loss_grad_f64(&spec.net, loss, &params[0],
-                                            &X[0, 0], y, B, g, work,
+                                            &X[0, 0], y, sw, B, l2, g, work,
                                             n_threads)
         free(raw)
     if work == NULL:
         raise MemoryError("no memory for the scratch of loss_grad")
     return value
+
+
+cdef _check_params(NetSpec spec, cnp.ndarray params, int typenum):
+    if typenum != cnp.NPY_FLOAT32 and typenum != cnp.NPY_FLOAT64:
+        raise ValueError("params must be float32 or float64")
+    if (not cnp.PyArray_ISNOTSWAPPED(params)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(params)
+            or cnp.PyArray_NDIM(params) != 1
+            or cnp.PyArray_DIM(params, 0) != pymlp_n_params(&spec.net)):
+        raise ValueError(f"params must be a contiguous 1-D array of "
+                         f"{pymlp_n_params(&spec.net)} values in native "
+                         "byte order")
+
+
+cdef _check_batch(NetSpec spec, int loss, int64_t B, int64_t n_params,
+                  int64_t width, y_values, y_labels):
+    """ValueError unless a batch of B rows (X of `width` columns) and its
+    targets have the shapes the network and the loss read."""
+    cdef int L = spec.net.n_layers
+    if not 0 <= loss < PYMLP_N_LOSSES:
+        raise ValueError(f"unknown loss code {loss}")
+    if n_params != pymlp_n_params(&spec.net):
+        raise ValueError("params do not match the network")
+    if B < 1 or width != spec.net.sizes[0]:
+        raise ValueError(f"X must have shape (n >= 1, {spec.net.sizes[0]})")
+    spec.check_rows(B)
+    if loss == PYMLP_CROSS_ENTROPY:
+        if y_labels is None or y_labels.shape[0] != B:
+            raise ValueError(f"cross-entropy needs {B} int64 labels")
+        if not _labels_in_range(y_labels, spec.net.sizes[L]):
+            raise ValueError(f"labels must lie in [0, {spec.net.sizes[L]})")
+    elif (y_values is None or y_values.shape[0] != B
+          or y_values.shape[1] != spec.net.sizes[L]):
+        raise ValueError(f"y must have shape ({B}, {spec.net.sizes[L]})")
+
+
+cdef bint _labels_in_range(const int64_t[::1] labels, int64_t n_classes):
+    cdef int64_t i
+    cdef bint ok = True
+    with nogil:
+        for i in range(labels.shape[0]):
+            ok &= 0 <= labels[i] < n_classes
+    return ok
 
 
 cdef pymlp_optimizer _optimizer_struct(dict hyper, int64_t step) except *:
@@ -204,48 +323,81 @@ cdef class Trainer:
     cdef pymlp_fit_f64 fit64
     cdef pymlp_optimizer opt
     cdef bint is_double
-    cdef readonly int64_t n_batches
+    cdef readonly int64_t n_batches, batch_size
     cdef object keep  # the arrays the C struct points into
 
-    def __init__(self, NetSpec spec, int loss, X, y, int64_t batch_size,
-                 bint shuffle, uint64_t seed, params, grad, snapshot, work,
-                 opt_state, dict hyper, int64_t step, int n_threads):
-        """grad and snapshot have params' length; work has
+    def __init__(self, NetSpec spec, int loss, X, y, sample_weight,
+                 double l2, int64_t batch_size, bint shuffle, uint64_t seed,
+                 params, grad, snapshot, work, opt_state, opt_snapshot,
+                 dict hyper, int64_t step, int n_threads):
+        """sample_weight has X's rows or is None; grad and snapshot have
+        params' length, opt_snapshot that of opt_state; work has
         spec.work_len(batch_size, n_threads) elements, 64-byte aligned."""
         self.spec = spec
         self.opt = _optimizer_struct(hyper, step)
         self.is_double = params.dtype == np.float64
         n = X.shape[0]
         P = params.shape[0]
+        _check_threads(n_threads)
+        _check_params(spec, params, cnp.PyArray_TYPE(params))
+        if not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size must lie in [1, {n}]")
+        _check_batch(spec, loss, batch_size, P, X.shape[1],
+                     None if y.ndim == 1 else y[:batch_size],
+                     y[:batch_size] if y.ndim == 1 else None)
+        if y.shape[0] != n:
+            raise ValueError("X and y must have the same number of rows")
+        if sample_weight is not None and sample_weight.shape[0] != n:
+            raise ValueError(f"sample_weight must have {n} values")
+        if not l2 >= 0:
+            raise ValueError(f"l2 must be >= 0, got {l2}")
+        if (loss == PYMLP_CROSS_ENTROPY
+                and not _labels_in_range(y, spec.net.sizes[spec.net.n_layers])):
+            raise ValueError("labels out of range")
         if grad.shape[0] != P or snapshot.shape[0] != P:
             raise ValueError("grad and snapshot must match params")
+        state_len = P * pymlp_optimizer_state_per_param(&self.opt)
+        if (opt_state.shape[0] != state_len
+                or opt_snapshot.shape[0] != state_len):
+            raise ValueError(f"the optimizer state and its snapshot must "
+                             f"have {state_len} values")
         if (work.shape[0] < spec.work_len(batch_size, n_threads, params.dtype)
                 or <uintptr_t>cnp.PyArray_DATA(<cnp.ndarray>work) % 64):
             raise ValueError("work is too short or not 64-byte aligned")
         self.n_batches = (n + batch_size - 1) // batch_size
+        self.batch_size = batch_size
         order = np.empty(n, dtype=np.int64)
-        self.keep = (X, y, params, opt_state, grad, snapshot, order, work)
+        self.keep = (X, y, sample_weight, params, opt_state, opt_snapshot,
+                     grad, snapshot, order, work)
         cdef int typenum = (cnp.NPY_FLOAT64 if self.is_double
                             else cnp.NPY_FLOAT32)
         cdef void *x = _data(X, typenum, "X")
         cdef void *p = _data(params, typenum, "params")
         cdef void *g = _data(grad, typenum, "grad")
         cdef void *s = _data(snapshot, typenum, "snapshot")
-        cdef void *st = (NULL if opt_state.shape[0] == 0
-                         else _data(opt_state, typenum, "opt_state"))
+        cdef void *st = NULL
+        cdef void *ss = NULL
+        if state_len > 0:
+            st = _data(opt_state, typenum, "opt_state")
+            ss = _data(opt_snapshot, typenum, "opt_snapshot")
         cdef void *w = _data(work, typenum, "work")
         cdef int64_t *o = <int64_t *>_data(order, cnp.NPY_INT64, "order")
-        cdef const void *t = _target_pointer(y)
+        cdef const void *t = _data(y, cnp.NPY_INT64 if y.ndim == 1
+                                   else typenum, "y")
+        cdef const void *sw = (NULL if sample_weight is None else
+                               _data(sample_weight, typenum, "sample_weight"))
         if self.is_double:
             pymlp_fit_init_f64(&self.fit64, &spec.net, loss, <double *>x, t,
-                               n, batch_size, shuffle, seed, <double *>p,
+                               <const double *>sw, l2, n, batch_size, shuffle, seed, <double *>p,
                                <double *>g, <double *>s, <double *>st,
-                               &self.opt, o, <double *>w, n_threads)
+                               <double *>ss, &self.opt, o, <double *>w,
+                               n_threads)
         else:
             pymlp_fit_init_f32(&self.fit32, &spec.net, loss, <float *>x, t,
-                               n, batch_size, shuffle, seed, <float *>p,
+                               <const float *>sw, l2, n, batch_size, shuffle, seed, <float *>p,
                                <float *>g, <float *>s, <float *>st,
-                               &self.opt, o, <float *>w, n_threads)
+                               <float *>ss, &self.opt, o, <float *>w,
+                               n_threads)
 
     @property
     def step(self):
@@ -259,36 +411,70 @@ cdef class Trainer:
             else:
                 pymlp_fit_epoch_begin_f32(&self.fit32)
 
-    def run_batches(self, int64_t first, int64_t last):
+    cdef volatile int *_stop_flag(self):
+        return &self.fit64.stop if self.is_double else &self.fit32.stop
+
+    cdef bint _catch(self, bint catch_sigint):
+        return catch_sigint and pymlp_catch_sigint(self._stop_flag())
+
+    cdef _after(self, bint caught):
+        """Gives SIGINT back; when the call stopped for it, raises what
+        Python's handler makes of it (KeyboardInterrupt)."""
+        if caught:
+            pymlp_release_sigint()
+        if self._stop_flag()[0]:
+            PyErr_CheckSignals()
+            raise KeyboardInterrupt
+
+    def run_batches(self, int64_t first, int64_t last,
+                    bint catch_sigint=False):
+        """Batches [first, last) of the epoch. With catch_sigint (main
+        thread, Python's default handler), Ctrl-C stops the call before its
+        next update and raises KeyboardInterrupt."""
+        if not 0 <= first <= last <= self.n_batches:
+            raise ValueError(f"batches [{first}, {last}) are not in "
+                             f"[0, {self.n_batches})")
+        cdef bint caught = self._catch(catch_sigint)
         with nogil:
             if self.is_double:
                 pymlp_fit_batches_f64(&self.fit64, first, last)
             else:
                 pymlp_fit_batches_f32(&self.fit32, first, last)
+        self._after(caught)
 
     def epoch_end(self):
-        """(mean loss of the epoch, whether it and the parameters are
-        finite; if not, the parameters were restored)."""
+        """(mean loss of the epoch, its L2 penalty's part, whether the
+        epoch did not diverge; if it did, the parameters and the optimizer
+        were restored)."""
         cdef int finite
-        cdef double value
+        cdef double value, penalty
         with nogil:
             if self.is_double:
                 value = pymlp_fit_epoch_end_f64(&self.fit64, &finite)
+                penalty = self.fit64.penalty_sum / self.fit64.n_samples
             else:
                 value = pymlp_fit_epoch_end_f32(&self.fit32, &finite)
-        return value, bool(finite)
+                penalty = self.fit32.penalty_sum / self.fit32.n_samples
+        return value, penalty, bool(finite)
 
-    def run_epochs(self, double[::1] losses):
-        """Whole epochs, one per element of losses (OUT); returns how many
-        ended finite (stops at the first that did not)."""
+    def run_epochs(self, double[::1] losses, double[::1] penalties,
+                   bint catch_sigint=False):
+        """Whole epochs, one per element of losses (OUT), their L2
+        penalties' parts in penalties (OUT, as long); returns how many ended
+        without diverging (stops at the first that did not). catch_sigint
+        as in run_batches."""
+        if penalties.shape[0] != losses.shape[0]:
+            raise ValueError("losses and penalties must have one length")
         cdef int64_t done
+        cdef bint caught = self._catch(catch_sigint)
         with nogil:
             if self.is_double:
                 done = pymlp_fit_epochs_f64(&self.fit64, losses.shape[0],
-                                            &losses[0])
+                                            &losses[0], &penalties[0])
             else:
                 done = pymlp_fit_epochs_f32(&self.fit32, losses.shape[0],
-                                            &losses[0])
+                                            &losses[0], &penalties[0])
+        self._after(caught)
         return done
 
 
@@ -296,15 +482,11 @@ cdef void *_data(cnp.ndarray a, int typenum, str name) except NULL:
     """The data of a C-contiguous array of type typenum (the Python layer
     makes them so; checked here because C would read anything)."""
     if (cnp.PyArray_TYPE(a) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(a)
-            or cnp.PyArray_SIZE(a) == 0):
+            or not cnp.PyArray_ISNOTSWAPPED(a) or cnp.PyArray_SIZE(a) == 0):
         raise ValueError(f"{name} must be a non-empty C-contiguous array of "
-                         f"{cnp.PyArray_DescrFromType(typenum)}")
+                         f"{cnp.PyArray_DescrFromType(typenum)} in native "
+                         "byte order")
     return cnp.PyArray_DATA(a)
-
-
-cdef const void *_target_pointer(y) except NULL:
-    cdef const unsigned char[::1] raw = y.reshape(-1).view(np.uint8)
-    return <const void *>&raw[0]
 
 
 cdef bint _finite(cnp.ndarray x, int typenum):
@@ -386,3 +568,7 @@ def has_openmp():
 
 def max_threads():
     return pymlp_max_threads()
+
+
+def default_threads():
+    return pymlp_default_threads()

@@ -4,21 +4,35 @@ Everything the compiled engine reads passes through here first: arrays
 become C-contiguous in the network's dtype (one copy at most, none when the
 input already fits), and every problem is a ValueError or TypeError that
 names the argument and the values involved."""
+import math
 import numbers
 
 import numpy as np
 
 from pymlp import _engine
 
-ACTIVATIONS = {
-    "identity": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4,
-    "softplus": 5, "gelu": 6, "step": 7,
-}
-LOSSES = {
-    "mse": 0, "mae": 1, "huber": 2, "cross_entropy": 3,
-    "binary_cross_entropy": 4,
-}
+ACTIVATIONS = _engine.ACTIVATIONS  # name -> the engine's code
+LOSSES = _engine.LOSSES
+# the targets each loss admits (others take any finite value)
+_TARGET_RANGES = {LOSSES["binary_cross_entropy"]: (0, 1),
+                  LOSSES["binary_log_loss"]: (0, 1),
+                  LOSSES["poisson"]: (0, np.inf)}
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+# Beyond 2**48 parameters (1 PiB of float32) no machine holds the network,
+# and products of its sizes would soon overflow the engine's int64 offsets.
+MAX_PARAMS = 2 ** 48
+
+
+def show(value):
+    """repr(value) for an error message, shortened: an int's repr can run
+    to thousands of digits, and past 4300 Python refuses to write it."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = repr(value)
+    except ValueError:  # it holds an int of over 4300 digits
+        return f"a {type(value).__name__} too long to print"
+    return text if len(text) <= 80 else f"{text[:60]}...{text[-15:]}"
 
 
 def check_choice(value, table, what):
@@ -31,14 +45,17 @@ def check_choice(value, table, what):
 
 
 def check_dtype(dtype):
+    """The native float32 or float64 dtype that `dtype` names in either byte
+    order (">f4" is float32): the engine computes in the machine's order.
+    None is refused rather than read as NumPy's default, float64."""
     try:
-        dt = np.dtype(dtype)
-    except TypeError:
+        dt = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
         dt = None
     if dt is None or dt.name not in DTYPES:
-        raise ValueError(f"dtype {dtype!r} is not supported; "
+        raise ValueError(f"dtype {show(dtype)} is not supported; "
                          f"use one of {sorted(DTYPES)}")
-    return dt
+    return DTYPES[dt.name]
 
 
 def check_layer_sizes(layer_sizes):
@@ -54,40 +71,56 @@ def check_layer_sizes(layer_sizes):
         if (not isinstance(s, numbers.Integral) or isinstance(s, bool)
                 or s < 1):
             raise ValueError("layer_sizes must be positive integers, got "
-                             f"{sizes!r}")
-    return tuple(int(s) for s in sizes)
+                             f"{show(sizes)}")
+    sizes = tuple(int(s) for s in sizes)
+    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMS:
+        raise ValueError(f"layer_sizes {show(list(sizes))} give a network "
+                         f"too large: over 2**{n_params.bit_length() - 1} "
+                         "parameters, where the limit is 2**48")
+    return sizes
 
 
 def check_int(value, name, minimum=1):
+    """value as an int >= minimum; anything else, a float, a bool or a
+    string included, is a ValueError."""
     if (not isinstance(value, numbers.Integral) or isinstance(value, bool)
             or value < minimum):
         raise ValueError(f"{name} must be an integer >= {minimum}, "
-                         f"got {value!r}")
+                         f"got {show(value)}")
     return int(value)
 
 
 def check_real(value, name, low=None, high=None, low_open=False,
                high_open=False):
-    """A finite real within [low, high] (an open end excludes its bound)."""
+    """value as a finite float within [low, high] (an open end excludes its
+    bound). TypeError when it is not a real number (bools are not);
+    ValueError when it is NaN, infinite, out of range, or too large to be a
+    float (10**400)."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    bad = not np.isfinite(value)
+        raise TypeError(f"{name} must be a real number, got {show(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int or a Fraction beyond float's range
+        number = math.inf if value > 0 else -math.inf
+    bad = not math.isfinite(number)
     if low is not None:
-        bad |= value <= low if low_open else value < low
+        bad |= number <= low if low_open else number < low
     if high is not None:
-        bad |= value >= high if high_open else value > high
+        bad |= number >= high if high_open else number > high
     if bad:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
+        lo = "(" if low_open or low is None else "["
+        hi = ")" if high_open or high is None else "]"
         bounds = (f"{lo}{'-inf' if low is None else low}, "
                   f"{'inf' if high is None else high}{hi}")
         raise ValueError(f"{name} must be a finite number in {bounds}, "
-                         f"got {value!r}")
-    return value
+                         f"got {show(value)}")
+    return number
 
 
 def _as_numeric_array(a, name):
+    """a as an ndarray of booleans, integers or floats (booleans count as 0
+    and 1, as in NumPy's arithmetic); TypeError for anything else."""
     try:
         arr = np.asarray(a)
     except (ValueError, TypeError) as e:
@@ -100,10 +133,29 @@ def _as_numeric_array(a, name):
 
 
 def check_finite(arr, name):
+    """ValueError when the float array arr holds NaN or infinity (a value
+    too large for arr's dtype became infinity in the conversion)."""
     if not _engine.all_finite(arr):
         what = "NaN" if np.isnan(arr).any() else "infinity"
         raise ValueError(f"{name} contains {what}; every value must be "
-                         "finite")
+                         f"finite and within {arr.dtype}'s range")
+
+
+def _converted(arr, dtype):
+    """arr as a C-contiguous array of dtype. Values beyond dtype's range
+    become infinity, which check_finite then reports as a ValueError, so
+    NumPy's overflow warning would only repeat it."""
+    with np.errstate(over="ignore"):
+        return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def as_vector(a, length, dtype, name):
+    """a as a C-contiguous 1-D array of `length` values of dtype."""
+    arr = _as_numeric_array(a, name)
+    if arr.shape != (length,):
+        raise ValueError(f"{name} must have shape ({length},), got shape "
+                         f"{arr.shape}")
+    return _converted(arr, dtype)
 
 
 def as_inputs(X, width, dtype, name="X"):
@@ -123,7 +175,7 @@ def as_inputs(X, width, dtype, name="X"):
         raise ValueError(f"{name} has {X.shape[1]} features, but the network"
                          f" expects {width}")
     if X.dtype != dtype or not X.flags.c_contiguous:
-        X = np.ascontiguousarray(X, dtype=dtype)
+        X = _converted(X, dtype)
     check_finite(X, name)
     return X
 
@@ -142,14 +194,30 @@ def as_targets(y, n_samples, width, loss_code, dtype, name="y"):
     if y.shape[0] != n_samples:
         raise ValueError(f"X has {n_samples} samples but {name} has "
                          f"{y.shape[0]}")
-    y = np.ascontiguousarray(y, dtype=dtype)
+    y = _converted(y, dtype)
     check_finite(y, name)
-    if loss_code == LOSSES["binary_cross_entropy"]:
-        if y.min() < 0 or y.max() > 1:
-            raise ValueError(f"{name} must lie in [0, 1] for "
-                             f"binary_cross_entropy, got values from "
-                             f"{y.min()} to {y.max()}")
+    low, high = _TARGET_RANGES.get(loss_code, (-np.inf, np.inf))
+    if y.min() < low or y.max() > high:
+        loss = next(k for k, v in LOSSES.items() if v == loss_code)
+        raise ValueError(f"{name} must lie in [{low}, {high}] for {loss}, "
+                         f"got values from {y.min()} to {y.max()}")
     return y
+
+
+def as_sample_weight(sample_weight, n_samples, dtype,
+                     name="sample_weight"):
+    """The rows' weights as a C-contiguous (n_samples,) array of dtype:
+    finite, non-negative, with a positive sum."""
+    w = _as_numeric_array(sample_weight, name)
+    if w.shape != (n_samples,):
+        raise ValueError(f"{name} must have shape ({n_samples},), got "
+                         f"{w.shape}")
+    w = _converted(w, dtype)
+    check_finite(w, name)
+    if w.min() < 0 or not w.sum() > 0:
+        raise ValueError(f"{name} must be non-negative with a positive sum,"
+                         f" got values from {w.min()} to {w.max()}")
+    return w
 
 
 def _as_labels(y, n_samples, n_classes, name):

@@ -1,12 +1,25 @@
-"""The MLP: architecture, parameters, prediction, loss and gradients."""
+"""The MLP: architecture, parameters, prediction, loss, gradients and
+training."""
+import collections
+import os
+import threading
+
 import numpy as np
 
-from pymlp import _engine
-from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs, as_targets,
-                             check_choice, check_dtype, check_layer_sizes)
+from pymlp import _engine, training
+from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs,
+                             as_sample_weight, as_targets, check_choice,
+                             check_dtype, check_int, check_layer_sizes,
+                             check_real)
+from pymlp.optim import as_optimizer
 from pymlp.threads import resolve_threads
 
 INITS = ("default", "glorot_uniform", "he_normal")
+
+# What the engine's loss reads: inputs, targets, the loss code, the rows'
+# weights (or None) and the L2 coefficient.
+_Objective = collections.namedtuple(
+    "_Objective", "X y code sample_weight l2")
 
 # Rows forwarded per call of the engine in predict: large enough for
 # efficient matrix products, small enough that the scratch stays in cache.
@@ -59,17 +72,19 @@ class MLP:
         if init not in INITS:
             raise ValueError(f"The init {init!r} is not supported. "
                              f"Supported inits are {list(INITS)}.")
-        self._build(sizes, activations, codes, check_dtype(dtype))
+        self._build(sizes, activations, codes, dtype)
         self.n_threads = n_threads
         self._initialize(init, seed)
 
     def _build(self, sizes, activations, codes, dtype):
         self._sizes = sizes
         self._activations = tuple(activations)
-        self._dtype = dtype
+        # the engine reads native numbers: ">f4" means float32 here
+        self._dtype = np.dtype(check_dtype(dtype).name)
         self._spec = _engine.NetSpec(sizes, codes)
-        self._params = np.zeros(self._spec.n_params(), dtype=dtype)
+        self._params = np.zeros(self._spec.n_params(), dtype=self._dtype)
         self._fit_scratch = None
+        self._lock = threading.Lock()  # held by fit: one at a time
         # W[l] and b[l] are views into the one flat buffer, in layer order
         self._weights, self._biases = [], []
         offset = 0
@@ -148,7 +163,7 @@ class MLP:
         """A copy of the network with parameters converted to dtype."""
         twin = MLP.__new__(MLP)
         codes = [ACTIVATIONS[a] for a in self._activations]
-        twin._build(self._sizes, self._activations, codes, check_dtype(dtype))
+        twin._build(self._sizes, self._activations, codes, dtype)
         twin._params[...] = self._params
         twin.n_threads = self.n_threads
         return twin
@@ -162,27 +177,45 @@ class MLP:
                 "n_threads": self.n_threads}
 
     def __setstate__(self, state):
-        codes = [ACTIVATIONS[a] for a in state["activations"]]
-        self._build(tuple(state["layer_sizes"]), state["activations"], codes,
-                    check_dtype(state["dtype"]))
-        self._params[...] = state["params"]
-        self.n_threads = state["n_threads"]
+        """Rebuilds the network through the same checks as the constructor:
+        a malformed state raises ValueError."""
+        keys = ("layer_sizes", "activations", "dtype", "params", "n_threads")
+        if not isinstance(state, dict) or not set(keys) <= state.keys():
+            raise ValueError(f"a pymlp.MLP state is a dict with {keys}, got "
+                             f"{type(state).__name__}")
+        sizes = check_layer_sizes(state["layer_sizes"])
+        activations, dtype, params, n_threads = (state[k] for k in keys[1:])
+        if not isinstance(activations, (list, tuple)):
+            raise ValueError(f"the state's activations must be a list of "
+                             f"names, got {activations!r}")
+        if len(activations) != len(sizes) - 1:
+            raise ValueError(f"the state lists {len(activations)} "
+                             f"activations for {len(sizes) - 1} layers")
+        codes = [check_choice(a, ACTIVATIONS, "activation")
+                 for a in activations]
+        self._build(sizes, activations, codes, dtype)
+        self.params = params
+        self.n_threads = n_threads
+        resolve_threads(n_threads)  # checks it
 
     # -- computing ---------------------------------------------------------
 
-    def _fit_buffers(self, batch_size, threads):
-        """(grad, snapshot, work) for a fit: kept from one fit to the next,
-        as a framework keeps its gradients, so that a run of short fits
-        (an epoch per call) does not fault in fresh pages every time."""
+    def _fit_buffers(self, batch_size, threads, state_len):
+        """(grad, snapshot, optimizer state snapshot of state_len, work) for
+        a fit: kept from one fit to the next, as a framework keeps its
+        gradients, so that a run of short fits (an epoch per call) does not
+        fault in fresh pages every time. The caller holds self._lock."""
         P = self._params.shape[0]
         work_len = self._spec.work_len(batch_size, threads, self._dtype)
         kept = self._fit_scratch
-        if kept is None or kept[2].shape[0] < work_len:
+        if (kept is None or kept[3].shape[0] < work_len
+                or kept[2].shape[0] < state_len):
             kept = (np.empty(P, dtype=self._dtype),
                     np.empty(P, dtype=self._dtype),
+                    np.empty(state_len, dtype=self._dtype),
                     _engine._aligned_empty(work_len, self._dtype))
             self._fit_scratch = kept
-        return kept[0], kept[1], kept[2][:work_len]
+        return kept[0], kept[1], kept[2][:state_len], kept[3][:work_len]
 
     def _threads(self):
         return resolve_threads(self.n_threads)
@@ -230,36 +263,47 @@ class MLP:
                     "use it in predict only, or train with 'tanh' or "
                     "'sigmoid' instead")
 
-    def _prepare(self, X, y, loss):
+    def _prepare(self, X, y, loss, sample_weight=None, l2=0.0):
+        """The objective as the engine reads it, every part validated."""
         code = check_choice(loss, LOSSES, "loss")
         X = as_inputs(X, self._sizes[0], self._dtype)
         y = as_targets(y, X.shape[0], self._sizes[-1], code, self._dtype)
-        return X, y, code
+        if sample_weight is not None:
+            sample_weight = as_sample_weight(sample_weight, X.shape[0],
+                                             self._dtype)
+        l2 = check_real(l2, "l2", low=0)
+        return _Objective(X, y, code, sample_weight, l2)
 
-    def _loss_grad(self, X, y, code, grad):
+    def _loss_grad(self, objective, grad):
+        X, y, code, sample_weight, l2 = objective
         labels = y if code == LOSSES["cross_entropy"] else None
         values = None if labels is not None else y
         return _engine.loss_grad(self._spec, code, self._params, X, values,
-                                 labels, grad, self._threads())
+                                 labels, sample_weight, l2, grad,
+                                 self._threads())
 
-    def loss(self, X, y, loss="mse"):
-        """Mean loss of the network on (X, y); see the README for the
-        definitions (PyTorch's)."""
-        X, y, code = self._prepare(X, y, loss)
-        return self._loss_grad(X, y, code, None)
+    def loss(self, X, y, loss="mse", sample_weight=None, l2=0.0):
+        """The loss of the network on (X, y): the mean of the rows' losses
+        (weighted by sample_weight) plus the L2 penalty
+        ``0.5 * l2 * sum of squared weights / sum(sample_weight)`` (biases
+        excluded; scikit-learn's alpha). See the README for the losses."""
+        return self._loss_grad(
+            self._prepare(X, y, loss, sample_weight, l2), None)
 
-    def loss_and_flat_grad(self, X, y, loss="mse"):
+    def loss_and_flat_grad(self, X, y, loss="mse", sample_weight=None,
+                           l2=0.0):
         """(loss, gradient) with the gradient flat, in the layout of
         params."""
         self._check_trainable()
-        X, y, code = self._prepare(X, y, loss)
+        objective = self._prepare(X, y, loss, sample_weight, l2)
         grad = np.empty_like(self._params)
-        return self._loss_grad(X, y, code, grad), grad
+        return self._loss_grad(objective, grad), grad
 
-    def loss_and_grad(self, X, y, loss="mse"):
-        """(loss, [(dW1, db1), ..., (dWL, dbL)]): the mean loss on (X, y)
-        and its gradient for every layer, shaped as weights and biases."""
-        value, grad = self.loss_and_flat_grad(X, y, loss)
+    def loss_and_grad(self, X, y, loss="mse", sample_weight=None, l2=0.0):
+        """(loss, [(dW1, db1), ..., (dWL, dbL)]): the loss on (X, y), as
+        `loss` defines it, and its gradient for every layer, shaped as
+        weights and biases."""
+        value, grad = self.loss_and_flat_grad(X, y, loss, sample_weight, l2)
         return value, self.unflatten(grad)
 
     def unflatten(self, flat):
@@ -273,18 +317,120 @@ class MLP:
             offset += n_out
         return pairs
 
-    # -- training (pymlp.training holds the loop) ---------------------------
+    # -- training (pymlp.training runs the loop) ----------------------------
 
     def fit(self, X, y, loss="mse", optimizer="adam", epochs=100,
             batch_size=None, shuffle=True, seed=None, validation_data=None,
-            verbose=False, callbacks=None):
-        """Train the network; see pymlp.training.fit for the parameters.
-        Returns a History with the loss of each epoch."""
-        from pymlp.training import fit
-        return fit(self, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
-                   batch_size=batch_size, shuffle=shuffle, seed=seed,
-                   validation_data=validation_data, verbose=verbose,
-                   callbacks=callbacks)
+            verbose=False, callbacks=None, sample_weight=None, l2=0.0):
+        """Train the network on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n[0])
+        y : array-like of shape (n_samples, n[L]), (n_samples,) when
+            n[L] == 1, or (n_samples,) integer labels for cross_entropy
+        loss : str
+            mse, mae, huber, cross_entropy or binary_cross_entropy.
+        optimizer : Optimizer or {"sgd", "adam", "adamw"}
+            Reuse one Optimizer object to continue a run with its state.
+        epochs : int
+        batch_size : int or None
+            Rows per update; None is the full batch. Each epoch walks a
+            permutation of the rows (the rows in order when shuffle is
+            False) in chunks of batch_size, the last one smaller. A full
+            batch is never shuffled: its update is the same, and without a
+            reordering of the rows its sums are too, so full-batch runs
+            repeat exactly.
+        seed : int or None
+            Seed of the shuffling; the same seed (and initial network) gives
+            bit-identical parameters.
+        validation_data : (X_val, y_val) or None
+            Evaluated after each epoch into History.val_loss.
+        verbose : bool
+            Show a progress bar with the current loss.
+        callbacks : list of callables or None
+            Each is called as ``callback(epoch, logs)`` after every epoch,
+            with the epoch number (from 1) and a dict with "loss" (and
+            "val_loss"); returning True stops training.
+        sample_weight : array-like of shape (n_samples,) or None
+            Non-negative weights of the rows: each mini-batch's loss is
+            sum_i w_i l_i / sum_i w_i over its rows.
+        l2 : float, default 0
+            Adds ``0.5 * l2 * sum of squared weights / sum of the batch's
+            row weights`` to each mini-batch's loss (biases excluded):
+            scikit-learn's alpha.
+
+        Returns
+        -------
+        History
+            The mean training loss of each epoch (and validation loss).
+
+        Raises
+        ------
+        FloatingPointError
+            When training diverges: an epoch's loss is NaN, infinite or
+            above 1e10 times max(1, the loss of the fit's first
+            mini-batch), or a parameter is not finite. The parameters and
+            the optimizer's state (moments, step count) are first restored
+            to the last state a loss has checked: the start of the
+            diverging epoch, or of the epoch before when the diverging
+            epoch's first loss already exceeded the bound (an epoch's last
+            update is checked only by the next epoch's first loss).
+        KeyboardInterrupt
+            On Ctrl-C, within a fraction of a second; the parameters and
+            the optimizer are those of the last complete update.
+
+        Notes
+        -----
+        A fit holds the network's lock and the optimizer's for its whole
+        run: fits of one network from several threads run one after the
+        other.
+        """
+        optimizer = as_optimizer(optimizer)
+        with self._lock, optimizer._lock:
+            self._check_trainable()
+            epochs = check_int(epochs, "epochs")
+            objective = self._prepare(X, y, loss, sample_weight, l2)
+            n = objective.X.shape[0]
+            batch_size = n if batch_size is None else min(
+                check_int(batch_size, "batch_size"), n)
+            evaluate = self._evaluator(validation_data, loss)
+            callbacks = list(callbacks or [])
+            for cb in callbacks:
+                if not callable(cb):
+                    raise TypeError(f"callbacks must be callables, got "
+                                    f"{cb!r}")
+            # the engine expands the seed with splitmix64: any 64 bits do
+            seed64 = (int.from_bytes(os.urandom(8), "little") if seed is None
+                      else check_int(seed, "seed", minimum=0) % 2 ** 64)
+            optimizer.bind(self._params, self)
+            threads = self._threads()
+            grad, snapshot, opt_snapshot, work = self._fit_buffers(
+                batch_size, threads, optimizer.state.shape[0])
+            trainer = _engine.Trainer(
+                self._spec, objective.code, objective.X, objective.y,
+                objective.sample_weight, objective.l2, batch_size,
+                bool(shuffle) and batch_size < n, seed64, self._params, grad,
+                snapshot, work, optimizer.state, opt_snapshot,
+                optimizer.hyper(), optimizer.steps, threads)
+            sizes = self._sizes
+            flops_per_row = 6.0 * sum(a * b for a, b in
+                                      zip(sizes[:-1], sizes[1:]))
+            return training.run(trainer, optimizer, epochs, flops_per_row,
+                                evaluate, verbose, callbacks)
+
+    def _evaluator(self, validation_data, loss):
+        """A function giving the loss on validation_data, validated once,
+        or None."""
+        if validation_data is None:
+            return None
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)"
+                             ) from None
+        objective = self._prepare(X_val, y_val, loss)
+        return lambda: self._loss_grad(objective, None)
 
     def partial_fit(self, X, y, loss="mse", optimizer="adam",
                     batch_size=None, shuffle=True, seed=None):
@@ -300,7 +446,7 @@ class MLP:
         save(self, path)
 
 
-def gradcheck(net, X, y, loss="mse", eps=1e-6):
+def gradcheck(net, X, y, loss="mse", eps=1e-6, sample_weight=None, l2=0.0):
     """Worst relative error between the network's gradient and central
     differences (L(p + eps) - L(p - eps)) / (2 eps), over every parameter,
     computed on a float64 copy of the network.
@@ -310,20 +456,23 @@ def gradcheck(net, X, y, loss="mse", eps=1e-6):
     largest are measured against it, since the differences' rounding noise
     (~1e-16 |L| / eps) would dominate their own size.
     """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a pymlp.MLP, got {type(net).__name__}")
+    eps = check_real(eps, "eps", low=0, low_open=True)
     twin = net.astype(np.float64)
     twin._check_trainable()
-    X, y, code = twin._prepare(X, y, loss)
+    objective = twin._prepare(X, y, loss, sample_weight, l2)
     grad = np.empty_like(twin.params)
-    twin._loss_grad(X, y, code, grad)
+    twin._loss_grad(objective, grad)
     p = twin.params
     floor = max(1e-3 * float(np.abs(grad).max()), 1e-8)
     worst = 0.0
     for i in range(p.shape[0]):
         saved = p[i]
         p[i] = saved + eps
-        up = twin._loss_grad(X, y, code, None)
+        up = twin._loss_grad(objective, None)
         p[i] = saved - eps
-        down = twin._loss_grad(X, y, code, None)
+        down = twin._loss_grad(objective, None)
         p[i] = saved
         numeric = (up - down) / (2 * eps)
         scale = max(abs(grad[i]), abs(numeric), floor)

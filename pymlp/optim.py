@@ -1,36 +1,101 @@
-"""Optimizers: PyTorch's SGD, Adam and AdamW update rules and defaults.
+"""Optimizers: PyTorch's SGD, Adam and AdamW update rules and defaults,
+and scikit-learn's SGD and Adam rules (convention="sklearn").
 
 An optimizer keeps its state (momentum buffer or moments, step count) in
 flat buffers with the layout of the network's params, created on first use
 and kept while the same object is reused, so that successive fit or
 partial_fit calls continue one run, as a reused torch.optim optimizer does.
-The update itself is one compiled loop (csrc/optim.inc)."""
+The update itself is one compiled loop (csrc/optim.inc).
+
+Hyper-parameters are checked whenever they are assigned, so `opt.lr = 1e-4`
+between two fits is held to the constructor's rules. One optimizer may be
+used from several threads: its updates, and the fits that use it, take
+turns under its lock."""
+import threading
 import weakref
 
 import numpy as np
 
 from pymlp import _engine
-from pymlp._validate import check_real
+from pymlp._validate import as_vector, check_real, show
 from pymlp.threads import resolve_threads
 
-SGD_KIND, ADAM_KIND, ADAMW_KIND = 0, 1, 2
+CONVENTIONS = ("torch", "sklearn")
+
+
+def _positive(value, name):
+    return check_real(value, name, low=0, low_open=True)
+
+
+def _non_negative(value, name):
+    return check_real(value, name, low=0)
+
+
+def _convention(value, name):
+    if value not in CONVENTIONS:
+        raise ValueError(f"{name} must be one of {list(CONVENTIONS)}, got "
+                         f"{show(value)}")
+    return value
+
+
+def _torch_only(value, name):
+    if value != "torch":
+        raise ValueError(f"{name} must be 'torch' (decoupled weight decay "
+                         f"has no scikit-learn rule), got {show(value)}")
+    return value
+
+
+def _betas(value, name):
+    try:
+        beta1, beta2 = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a pair of numbers, got "
+                         f"{show(value)}") from None
+    return (check_real(beta1, f"{name}[0]", low=0, high=1, high_open=True),
+            check_real(beta2, f"{name}[1]", low=0, high=1, high_open=True))
 
 
 class Optimizer:
     """Base class: hyper-parameters, state buffers and the network they
     belong to."""
 
-    kind = None
+    name = None  # the engine's name of the update rule
+    # each hyper-parameter's check, run on every assignment to it
+    _checks = {"lr": _positive, "convention": _convention}
+    convention = "torch"
+
+    @property
+    def kind(self):
+        """The engine's code of the update rule."""
+        suffix = "" if self.convention == "torch" else "_" + self.convention
+        return _engine.OPTIMIZER_KINDS[self.name + suffix]
 
     def __init__(self, lr):
-        self.lr = check_real(lr, "lr", low=0, low_open=True)
+        self.lr = lr
+        # one update or fit at a time: the state is read and written whole.
+        # Re-entrant, as a fit holds it while it binds the optimizer.
+        self._lock = threading.RLock()
         self.reset()
+
+    def __setattr__(self, name, value):
+        check = self._checks.get(name)
+        super().__setattr__(name, value if check is None
+                            else check(value, name))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_lock"]  # a lock cannot be copied; a copy gets its own
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _lock=threading.RLock())
 
     def reset(self):
         """Forget the state: the next update is a first step again."""
-        self.state = None
-        self.steps = 0
-        self._owner = None
+        with self._lock:
+            self.state = None
+            self.steps = 0
+            self._owner = None
 
     def hyper(self):
         """The hyper-parameters as the engine reads them."""
@@ -39,7 +104,11 @@ class Optimizer:
     def bind(self, params, owner=None):
         """Create the state for params, or check that it belongs to them.
         `owner` is the network (or params) the state was built for."""
-        owner = params if owner is None else owner
+        with self._lock:
+            self._bind(params, params if owner is None else owner)
+
+    def _bind(self, params, owner):
+        length = params.shape[0] * self._per_param()
         if self._owner is not None:
             if self._owner() is not owner:
                 raise ValueError(
@@ -47,33 +116,31 @@ class Optimizer:
                     "network; create a new optimizer for this one, or call "
                     ".reset() first")
             if (self.state.dtype != params.dtype
-                    or self.state.shape[0] != params.shape[0] * self._per_param()):
+                    or self.state.shape[0] != length):
                 raise ValueError("the network's parameters changed shape or "
                                  "dtype since this optimizer last used them;"
                                  " call .reset() first")
             return
-        self.state = np.zeros(params.shape[0] * self._per_param(),
-                              dtype=params.dtype)
+        self.state = np.zeros(length, dtype=params.dtype)
         self._owner = weakref.ref(owner)
 
     def _per_param(self):
         return _engine.state_per_param(self.hyper())
 
     def step(self, params, grad, n_threads=None):
-        """One update of a flat float array params (in place) from grad."""
+        """One update of a flat float array params (in place) from grad.
+        Calls from several threads take turns, each counted in steps."""
         if not (isinstance(params, np.ndarray) and params.ndim == 1
                 and params.flags.c_contiguous and params.flags.writeable
                 and params.dtype in (np.float32, np.float64)):
             raise TypeError("params must be a writable contiguous 1-D "
                             "float32 or float64 array")
-        grad = np.ascontiguousarray(grad, dtype=params.dtype)
-        if grad.shape != params.shape:
-            raise ValueError(f"grad has shape {grad.shape}, params "
-                             f"{params.shape}")
-        self.bind(params)
-        self.steps = _engine.optimizer_step(
-            self.hyper(), self.steps, params, grad, self.state,
-            resolve_threads(n_threads))
+        grad = as_vector(grad, params.shape[0], params.dtype, "grad")
+        threads = resolve_threads(n_threads)
+        with self._lock:
+            self._bind(params, params)
+            self.steps = _engine.optimizer_step(
+                self.hyper(), self.steps, params, grad, self.state, threads)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
@@ -83,51 +150,65 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, torch.optim.SGD's rule:
     ``g = grad + weight_decay * p; buf = momentum * buf + g;
-    p -= lr * (g + momentum * buf if nesterov else buf)``."""
+    p -= lr * (g + momentum * buf if nesterov else buf)``.
 
-    kind = SGD_KIND
+    With convention="sklearn", scikit-learn's rule, where the learning rate
+    stays inside the velocity: ``v = momentum * v - lr * g; p += v`` (with
+    nesterov ``p += momentum * v - lr * g``). The two agree while lr is
+    constant and differ once it changes between steps."""
+
+    name = "sgd"
+    _checks = dict(Optimizer._checks, momentum=_non_negative,
+                  weight_decay=_non_negative)
 
     def __init__(self, lr=1e-3, momentum=0.0, nesterov=False,
-                 weight_decay=0.0):
-        self.momentum = check_real(momentum, "momentum", low=0)
+                 weight_decay=0.0, convention="torch"):
+        self.convention = convention
+        self.momentum = momentum
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov momentum needs momentum > 0")
-        self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
+        self.weight_decay = weight_decay
         super().__init__(lr)
 
     def _args(self):
-        return {"lr": self.lr, "momentum": self.momentum,
+        args = {"lr": self.lr, "momentum": self.momentum,
                 "nesterov": self.nesterov, "weight_decay": self.weight_decay}
+        if self.convention != "torch":
+            args["convention"] = self.convention
+        return args
 
     def hyper(self):
-        return dict(self._args(), kind=self.kind)
+        return {"kind": self.kind, "lr": self.lr, "momentum": self.momentum,
+                "nesterov": self.nesterov, "weight_decay": self.weight_decay}
 
 
 class Adam(Optimizer):
     """Adam with bias correction, torch.optim.Adam's rule and defaults;
-    weight_decay adds an L2 term to the gradient."""
+    weight_decay adds an L2 term to the gradient.
 
-    kind = ADAM_KIND
+    With convention="sklearn", scikit-learn's rule (Kingma and Ba's with
+    eps-hat): ``p -= lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m /
+    (sqrt(v) + eps)``, where PyTorch adds eps to sqrt(v / (1 - beta2**t))."""
+
+    name = "adam"
+    _checks = dict(Optimizer._checks, betas=_betas, eps=_non_negative,
+                  weight_decay=_non_negative)
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0):
-        try:
-            beta1, beta2 = betas
-        except (TypeError, ValueError):
-            raise ValueError(f"betas must be a pair of numbers, got "
-                             f"{betas!r}") from None
-        self.betas = (check_real(beta1, "betas[0]", low=0, high=1,
-                                 high_open=True),
-                      check_real(beta2, "betas[1]", low=0, high=1,
-                                 high_open=True))
-        self.eps = check_real(eps, "eps", low=0)
-        self.weight_decay = check_real(weight_decay, "weight_decay", low=0)
+                 weight_decay=0.0, convention="torch"):
+        self.convention = convention
+        self.betas = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
         super().__init__(lr)
 
     def _args(self):
-        return {"lr": self.lr, "betas": self.betas, "eps": self.eps,
+        args = {"lr": self.lr, "betas": self.betas, "eps": self.eps,
                 "weight_decay": self.weight_decay}
+        if self.convention != "torch":
+            args["convention"] = self.convention
+        return args
 
     def hyper(self):
         return {"kind": self.kind, "lr": self.lr, "beta1": self.betas[0],
@@ -139,7 +220,8 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (torch.optim.AdamW): each step first
     scales p by 1 - lr * weight_decay."""
 
-    kind = ADAMW_KIND
+    name = "adamw"
+    _checks = dict(Adam._checks, convention=_torch_only)
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                  weight_decay=1e-2):

@@ -1,63 +1,44 @@
 """The thread count of pymlp's compiled loops.
 
-The default follows OMP_NUM_THREADS when it is set, else every core the
-process may use. set_num_threads overrides it for the whole process; a
-network's own n_threads overrides both. Results do not depend on the count:
-the engine splits work so that no sum's order changes."""
-import os
-
+The default is OpenMP's setting at the time of the call: OMP_NUM_THREADS
+when it is set, else every core the process may use, and what
+omp_set_num_threads last set for the calling thread, so that
+threadpoolctl's limits (which scikit-learn and joblib use against
+oversubscription) govern pymlp too. set_num_threads overrides it for the
+whole process; a
+network's own n_threads overrides both. Whichever applies, the count used is
+at most the number of processors OpenMP reports: more threads would only
+take turns on them, each with scratch of its own. Results do not depend on
+the count: the engine splits work so that no sum's order changes."""
 from pymlp import _engine
+from pymlp._validate import check_int
 
 _num_threads = None
-_default = None
-
-
-def _default_threads():
-    """OMP_NUM_THREADS or the usable cores, read once (per process)."""
-    global _default
-    if _default is None:
-        _default = _count_default_threads()
-    return _default
-
-
-def _count_default_threads():
-    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+# the processors OpenMP sees; 1 when the engine was built without OpenMP
+_MAX_THREADS = _engine.max_threads()
 
 
 def set_num_threads(n):
     """Use n threads in every network without its own n_threads (None
-    restores the default)."""
+    restores the default). Counts above the processors are accepted and
+    capped when used."""
     global _num_threads
-    if n is not None and (not isinstance(n, int) or isinstance(n, bool)
-                          or n < 1):
-        raise ValueError(f"the number of threads must be a positive integer"
-                         f" or None, got {n!r}")
+    if n is not None:
+        n = check_int(n, "the number of threads")
     _num_threads = n
 
 
 def get_num_threads():
-    return _num_threads if _num_threads is not None else _default_threads()
-
-
-_HAS_OPENMP = _engine.has_openmp()
+    """The thread count of networks without their own n_threads."""
+    n = _engine.default_threads() if _num_threads is None else _num_threads
+    return min(n, _MAX_THREADS)
 
 
 def resolve_threads(n_threads):
-    """The thread count to pass to the engine."""
+    """The thread count to pass to the engine for a network's n_threads."""
     if n_threads is None:
-        n = get_num_threads()
-    else:
-        n = n_threads
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n_threads must be a positive integer or None,"
-                             f" got {n!r}")
-    return n if _HAS_OPENMP else 1
+        return get_num_threads()
+    return min(check_int(n_threads, "n_threads"), _MAX_THREADS)
 
 
 def build_info():

@@ -1,21 +1,24 @@
-"""The training loop's Python side: validate, choose how much work each
-call into the engine does, report progress, run callbacks.
+"""The training loop's Python side: choose how much work each call into
+the engine does, report progress, run callbacks, turn divergence into an
+error. MLP.fit validates the data and sets up the engine's Trainer.
 
 The engine runs whole epochs, or runs of mini-batches, without the GIL: it
 gathers each batch's rows, runs forward, loss, backward and the optimizer
 step, and reuses buffers allocated once per fit. Python only regains
-control between calls, which are sized to take about CALL_SECONDS, so
-Ctrl-C is honoured within that time and always between two updates."""
-import os
+control between calls, which are sized to take about CALL_SECONDS. In the
+main thread, under Python's default SIGINT handler, Ctrl-C also stops a
+call from inside: the engine gives up the running batch within about one
+block of a matrix product and KeyboardInterrupt is raised, with the
+parameters and the optimizer as the last complete update left them.
+"""
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
 
 from pymlp import _engine
-from pymlp._validate import check_int
-from pymlp.optim import as_optimizer
-from pymlp.threads import resolve_threads
 
 CALL_SECONDS = 0.1
 # A pessimistic rate for sizing calls (the engine is usually faster; a
@@ -25,11 +28,12 @@ ASSUMED_FLOPS = 5e9
 
 class History:
     """What fit saw: the mean training loss of each epoch (over the epoch's
-    mini-batches, each weighted by its rows) and, with validation_data, the
-    loss on that data after each epoch."""
+    mini-batches, each weighted by its rows), the L2 penalty's part of it,
+    and, with validation_data, the loss on that data after each epoch."""
 
     def __init__(self):
         self.loss = []
+        self.penalty = []
         self.val_loss = []
         self.stopped_by_callback = False
 
@@ -75,95 +79,43 @@ class _Progress:
             sys.stderr.write("\n")
 
 
-def _diverged(epoch, optimizer):
+def _diverged(epoch, optimizer, trainer):
     return FloatingPointError(
         f"training diverged in epoch {epoch}: the loss or a parameter became"
-        f" NaN or infinite. The parameters were restored to the end of the "
-        f"last finite epoch ({epoch - 1}). Try a smaller learning rate (lr "
-        f"is {optimizer.lr:g}).")
+        f" NaN or infinite, or the loss exceeded {_engine.DIVERGENCE_FACTOR:g}"
+        f" times its first value. The parameters and the optimizer's state "
+        f"were restored to the last state a loss had checked, after "
+        f"{trainer.step} updates in all. Try a smaller learning rate (lr is "
+        f"{optimizer.lr:g}).")
 
 
-def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
-        batch_size=None, shuffle=True, seed=None, validation_data=None,
-        verbose=False, callbacks=None):
-    """Train net on (X, y).
+def _sigint_stops_calls():
+    """Whether Ctrl-C may stop an engine call from inside: only in the main
+    thread, and only under Python's default handler, which turns it into
+    KeyboardInterrupt (a handler of the user's own keeps its meaning)."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
 
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n[0])
-    y : array-like of shape (n_samples, n[L]), (n_samples,) when n[L] == 1,
-        or (n_samples,) integer labels for cross_entropy
-    loss : str
-        mse, mae, huber, cross_entropy or binary_cross_entropy.
-    optimizer : Optimizer or {"sgd", "adam", "adamw"}
-        Reuse one Optimizer object to continue a run with its state.
-    epochs : int
-    batch_size : int or None
-        Rows per update; None is the full batch. Each epoch walks a
-        permutation of the rows (the rows in order when shuffle is False)
-        in chunks of batch_size, the last one smaller. A full batch is
-        never shuffled: its update is the same, and without a reordering
-        of the rows its sums are too, so full-batch runs repeat exactly.
-    seed : int or None
-        Seed of the shuffling; the same seed (and initial network) gives
-        bit-identical parameters.
-    validation_data : (X_val, y_val) or None
-        Evaluated after each epoch into History.val_loss.
-    verbose : bool
-        Show a progress bar with the current loss.
-    callbacks : list of callables or None
-        Each is called as ``callback(epoch, logs)`` after every epoch, with
-        the epoch number (from 1) and a dict with "loss" (and "val_loss");
-        returning True stops training.
 
-    Returns
-    -------
-    History
+def run(trainer, optimizer, epochs, flops_per_row, evaluate=None,
+        verbose=False, callbacks=()):
+    """Run `epochs` epochs of `trainer` (an _engine.Trainer holding the
+    data, the network's buffers and the optimizer's state) and return the
+    History. The network's fit has validated everything and holds the
+    locks.
 
-    Raises
-    ------
-    FloatingPointError
-        When the loss or a parameter becomes NaN or infinite; the
-        parameters are first restored to the end of the last finite epoch.
+    flops_per_row sizes the calls into the engine; `evaluate()`, when
+    given, returns the validation loss after each epoch; each callback is
+    called as callback(epoch, logs) and stops the run by returning True.
+    optimizer.steps follows the updates done, also when an exception ends
+    the run.
     """
-    net._check_trainable()
-    epochs = check_int(epochs, "epochs")
-    X, y, loss_code = net._prepare(X, y, loss)
-    n = X.shape[0]
-    batch_size = n if batch_size is None else check_int(batch_size,
-                                                        "batch_size")
-    batch_size = min(batch_size, n)
-    if validation_data is not None:
-        try:
-            X_val, y_val = validation_data
-        except (TypeError, ValueError):
-            raise ValueError("validation_data must be a pair (X_val, y_val)"
-                             ) from None
-        X_val, y_val, _ = net._prepare(X_val, y_val, loss)
-    callbacks = list(callbacks or [])
-    for cb in callbacks:
-        if not callable(cb):
-            raise TypeError(f"callbacks must be callables, got {cb!r}")
-    optimizer = as_optimizer(optimizer)
-    optimizer.bind(net.params, net)
-
-    threads = resolve_threads(net.n_threads)
-    # the engine expands the seed with splitmix64, so any 64-bit value will do
-    seed64 = (int.from_bytes(os.urandom(8), "little") if seed is None
-              else check_int(seed, "seed", minimum=0) & (2 ** 64 - 1))
-    shuffle = bool(shuffle) and batch_size < n
-    grad, snapshot, work = net._fit_buffers(batch_size, threads)
-    trainer = _engine.Trainer(net._spec, loss_code, X, y, batch_size,
-                              shuffle, seed64, net.params, grad, snapshot,
-                              work, optimizer.state, optimizer.hyper(),
-                              optimizer.steps, threads)
+    interruptible = _sigint_stops_calls()
     history = History()
-    per_epoch = bool(callbacks) or validation_data is not None
+    per_epoch = bool(callbacks) or evaluate is not None
 
     # size each call into the engine to about CALL_SECONDS
-    sizes = net.layer_sizes
-    flops_per_row = 6.0 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    batch_seconds = (flops_per_row * batch_size + 2e4) / ASSUMED_FLOPS
+    batch_seconds = (flops_per_row * trainer.batch_size + 2e4) / ASSUMED_FLOPS
     batches_per_call = max(1, int(CALL_SECONDS / batch_seconds))
     n_batches = trainer.n_batches
     epochs_per_call = 1 if per_epoch else max(
@@ -171,34 +123,40 @@ def fit(net, X, y, loss="mse", optimizer="adam", epochs=100,
 
     progress = _Progress(epochs) if verbose else None
     losses = np.empty(epochs_per_call, dtype=np.float64)
+    penalties = np.empty(epochs_per_call, dtype=np.float64)
     try:
         while history.epochs < epochs:
             done = history.epochs
             if n_batches <= batches_per_call:
                 count = min(epochs_per_call, epochs - done)
-                finite_epochs = trainer.run_epochs(losses[:count])
+                finite_epochs = trainer.run_epochs(losses[:count],
+                                                   penalties[:count],
+                                                   interruptible)
                 history.loss.extend(losses[:finite_epochs].tolist())
+                history.penalty.extend(penalties[:finite_epochs].tolist())
                 if finite_epochs < count:
-                    raise _diverged(done + finite_epochs + 1, optimizer)
+                    raise _diverged(done + finite_epochs + 1, optimizer,
+                                    trainer)
             else:
                 trainer.epoch_begin()
                 for first in range(0, n_batches, batches_per_call):
                     trainer.run_batches(
-                        first, min(n_batches, first + batches_per_call))
-                value, finite = trainer.epoch_end()
+                        first, min(n_batches, first + batches_per_call),
+                        interruptible)
+                value, penalty, finite = trainer.epoch_end()
                 if not finite:
-                    raise _diverged(done + 1, optimizer)
+                    raise _diverged(done + 1, optimizer, trainer)
                 history.loss.append(value)
+                history.penalty.append(penalty)
                 count = 1
             optimizer.steps = trainer.step
-            if validation_data is not None:
-                history.val_loss.append(net._loss_grad(X_val, y_val,
-                                                       loss_code, None))
+            if evaluate is not None:
+                history.val_loss.append(evaluate())
             if progress is not None:
                 progress.update(history.epochs, count, history.loss[-1])
             if callbacks:
                 logs = {"loss": history.loss[-1]}
-                if validation_data is not None:
+                if evaluate is not None:
                     logs["val_loss"] = history.val_loss[-1]
                 stop = [cb(history.epochs, logs) is True for cb in callbacks]
                 if any(stop):

@@ -49,6 +49,53 @@ def test_optimizer_steps_match_reference(rng, kind, dtype):
     assert opt.steps == 10
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "adam"])
+def test_sklearn_convention_steps_match_reference(rng, kind, dtype):
+    settings = {
+        "sgd": (pymlp.SGD(lr=0.1, convention="sklearn"), dict(lr=0.1)),
+        "momentum": (pymlp.SGD(lr=0.05, momentum=0.9, convention="sklearn"),
+                     dict(lr=0.05, momentum=0.9)),
+        "nesterov": (pymlp.SGD(lr=0.05, momentum=0.8, nesterov=True,
+                               convention="sklearn"),
+                     dict(lr=0.05, momentum=0.8, nesterov=True)),
+        "adam": (pymlp.Adam(lr=0.01, betas=(0.8, 0.99), eps=1e-3,
+                            convention="sklearn"),
+                 dict(lr=0.01, betas=(0.8, 0.99), eps=1e-3)),
+    }
+    opt, args = settings[kind]
+    p = rng.standard_normal(50).astype(dtype)
+    expect = p.astype(np.float64)
+    velocity = m = v = np.zeros(50)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for t in range(1, 11):
+        g = rng.standard_normal(50).astype(dtype)
+        if t == 6 and kind != "adam":  # the rate changes: the rules differ
+            opt.lr = args["lr"] = args["lr"] / 5
+        opt.step(p, g)
+        if kind == "adam":
+            expect, m, v = ref.adam_sklearn(expect, g.astype(np.float64), m,
+                                            v, t, **args)
+        else:
+            expect, velocity = ref.sgd_sklearn(
+                expect, g.astype(np.float64), velocity, **args)
+        np.testing.assert_allclose(p, expect, rtol=tol, atol=tol)
+    assert opt.steps == 10
+
+
+def test_sklearn_convention_differs_from_torch_where_it_should(rng):
+    # Adam: eps enters before or after the bias correction of v
+    g = rng.standard_normal(20)
+    p_torch, p_sklearn = np.zeros(20), np.zeros(20)
+    pymlp.Adam(lr=0.1, eps=1e-2).step(p_torch, g)
+    pymlp.Adam(lr=0.1, eps=1e-2, convention="sklearn").step(p_sklearn, g)
+    assert not np.allclose(p_torch, p_sklearn, rtol=1e-6)
+    with pytest.raises(ValueError, match="convention"):
+        pymlp.SGD(convention="keras")
+    with pytest.raises(ValueError, match="convention"):
+        pymlp.AdamW().convention = "sklearn"
+
+
 def test_fit_step_matches_gradient_and_update(rng):
     net = pymlp.MLP([3, 5, 2], activation="tanh", dtype="float64", seed=0)
     X, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
@@ -196,18 +243,41 @@ def test_verbose_progress(rng, capsys):
     assert "5/5" in err
 
 
-def test_divergence_raises_and_restores_finite_parameters():
+def test_divergence_raises_and_restores_the_last_checked_state():
     x, y = square_data()
     net = pymlp.MLP([1, 8, 8, 1], seed=0)
+    opt = pymlp.SGD(lr=1e3, momentum=0.9)
     with pytest.raises(FloatingPointError, match="epoch .*learning rate") as info:
-        net.fit(x, y, optimizer=pymlp.SGD(lr=1e3), epochs=200, seed=0)
+        net.fit(x, y, optimizer=opt, epochs=200, seed=0)
     assert np.isfinite(net.params).all()
-    # the parameters are those at the end of the last finite epoch
     epoch = int(re.search(r"diverged in epoch (\d+)", str(info.value)).group(1))
     assert epoch >= 2
+    # full batch: one update per epoch. The state kept is that of the last
+    # epoch start whose loss was within the bound: the diverging epoch's,
+    # or the one before when the diverging epoch's first loss exploded
+    assert opt.steps in (epoch - 1, epoch - 2)
+    assert f"after {opt.steps} updates" in str(info.value)
     twin = pymlp.MLP([1, 8, 8, 1], seed=0)
-    twin.fit(x, y, optimizer=pymlp.SGD(lr=1e3), epochs=epoch - 1, seed=0)
+    twin_opt = pymlp.SGD(lr=1e3, momentum=0.9)
+    if opt.steps:
+        twin.fit(x, y, optimizer=twin_opt, epochs=opt.steps, seed=0)
     np.testing.assert_array_equal(net.params, twin.params)
+    np.testing.assert_array_equal(opt.state, twin_opt.state if opt.steps
+                                  else np.zeros_like(opt.state))
+    # and that state is sound: the loss there is within the bound
+    assert net.loss(x, y) < 1e10 * max(1.0, twin.loss(x, y))
+
+
+def test_divergence_then_training_goes_on_with_a_smaller_rate():
+    x, y = square_data()
+    net = pymlp.MLP([1, 8, 8, 1], seed=0)
+    opt = pymlp.Adam(lr=1e6)
+    with pytest.raises(FloatingPointError):
+        net.fit(x, y, optimizer=opt, epochs=50)
+    opt.lr = 1e-2
+    history = net.fit(x, y, optimizer=opt, epochs=300)
+    assert np.isfinite(history.loss).all()
+    assert history.loss[-1] < 0.5 * history.loss[0]
 
 
 def test_interrupt_stops_between_updates(rng):
@@ -283,3 +353,34 @@ def test_against_torch_optim(rng):
             t.grad = torch.tensor(g)
             opt.step()
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_fit_takes_the_weighted_penalised_step(rng):
+    net = pymlp.MLP([3, 5, 2], activation="tanh", dtype="float64", seed=0)
+    X, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    w = rng.uniform(0.5, 2, 8)
+    value, grad = net.loss_and_flat_grad(X, y, "half_squared_error",
+                                         sample_weight=w, l2=0.3)
+    expect = net.params - 0.1 * grad
+    history = net.fit(X, y, "half_squared_error", pymlp.SGD(lr=0.1),
+                      epochs=1, sample_weight=w, l2=0.3)
+    np.testing.assert_allclose(net.params, expect, rtol=1e-13, atol=1e-15)
+    assert history.loss[0] == pytest.approx(value, rel=1e-13)
+    W_norm2 = sum((W ** 2).sum() for W in pymlp.MLP(
+        [3, 5, 2], activation="tanh", dtype="float64", seed=0).weights)
+    assert history.penalty[0] == pytest.approx(0.5 * 0.3 * W_norm2 / w.sum(),
+                                               rel=1e-12)
+
+
+def test_sample_weights_follow_their_rows_through_shuffles(rng):
+    # rows of weight 0 carry absurd targets: any misalignment shows at once
+    X = rng.standard_normal((64, 3))
+    y = X.sum(axis=1, keepdims=True)
+    w = np.ones(64)
+    w[::4] = 0
+    y[::4] = 1e6
+    net = pymlp.MLP([3, 8, 1], seed=0)
+    history = net.fit(X, y, optimizer=pymlp.Adam(1e-2), epochs=20,
+                      batch_size=7, seed=3, sample_weight=w)
+    assert max(history.loss) < 50
+    assert net.loss(X[w > 0], y[w > 0]) < history.loss[0]
