@@ -200,16 +200,16 @@ class BaseMLP(BaseEstimator):
             X = X.tocsr()  # the solvers take rows
         else:
             X = np.ascontiguousarray(X)  # read in place by every epoch
+        dtype = X.dtype if first_pass else self.net_.dtype
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], dtype)
         self.n_outputs_ = y.shape[1]
         layer_units = [X.shape[1], *hidden, self.n_outputs_]
         rng = check_random_state(self.random_state)
         if first_pass:
-            self._initialize(y, layer_units, X.dtype, rng)
+            self._initialize(y, layer_units, dtype, rng)
         else:
             self._network(layer_units)
         self.net_.n_threads = self.n_threads
-        sample_weight = check_sample_weight(sample_weight, X.shape[0],
-                                            self.net_.dtype)
         if self.solver in STOCHASTIC_SOLVERS:
             _solvers.fit_stochastic(self, X, y, sample_weight, rng,
                                     incremental)
