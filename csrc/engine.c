@@ -47,7 +47,7 @@ static inline int stop_requested(void)
 
 int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt)
 {
-    if (opt->kind == PYMLP_SGD) {
+    if (opt->kind == PYMLP_SGD || opt->kind == PYMLP_SGD_SKLEARN) {
         return opt->momentum != 0.0 ? 1 : 0;
     }
     return 2;

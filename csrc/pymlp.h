@@ -59,10 +59,21 @@ enum pymlp_loss {
     PYMLP_HUBER,                 /* delta = 1 */
     PYMLP_CROSS_ENTROPY,         /* softmax + NLL on logits, int64 labels */
     PYMLP_BINARY_CROSS_ENTROPY,  /* sigmoid + BCE on logits */
+    PYMLP_HALF_SQUARED_ERROR,    /* 0.5 sum over outputs (scikit-learn) */
+    PYMLP_BINARY_LOG_LOSS,       /* BCE on logits summed over outputs */
+    PYMLP_POISSON,               /* on log rates, summed over outputs */
     PYMLP_N_LOSSES
 };
 
-enum pymlp_optimizer_kind { PYMLP_SGD = 0, PYMLP_ADAM, PYMLP_ADAMW };
+/* PyTorch's update rules, and scikit-learn's (see optim.inc). */
+enum pymlp_optimizer_kind {
+    PYMLP_SGD = 0,
+    PYMLP_ADAM,
+    PYMLP_ADAMW,
+    PYMLP_SGD_SKLEARN,
+    PYMLP_ADAM_SKLEARN,
+    PYMLP_N_OPTIMIZERS
+};
 
 /* SIMD levels of the matrix-product micro-kernels. */
 enum pymlp_simd { PYMLP_SIMD_GENERIC = 0, PYMLP_SIMD_AVX2, PYMLP_SIMD_AVX512 };
@@ -110,17 +121,22 @@ void pymlp_predict_f64(const pymlp_net *net, const double *params,
                        const double *X, int64_t n, double *out,
                        int64_t chunk, double *work, int n_threads);
 
-/* Mean loss over the batch X (B, n[0]), targets y (float (B, n[L]) or int64
- * labels (B,) for cross-entropy); grad (P) OUT receives its gradient, unless
- * grad is NULL (loss only). `work` is sized for batch = B. */
+/* Loss over the batch X (B, n[0]), targets y (float (B, n[L]) or int64
+ * labels (B,) for cross-entropy), rows weighted by sample_weight (B) or
+ * all 1 when it is NULL: sum_i w_i l_i / sum_i w_i (losses.inc defines
+ * l_i), plus the L2 penalty 0.5 l2 sum_l ||W[l]||^2 / sum_i w_i on the
+ * weights (scikit-learn's alpha). grad (P) OUT receives its gradient,
+ * unless grad is NULL (loss only). `work` is sized for batch = B. */
 double pymlp_loss_grad_f32(const pymlp_net *net, int loss,
                            const float *params, const float *X,
-                           const void *y, int64_t B, float *grad,
-                           float *work, int n_threads);
+                           const void *y, const float *sample_weight,
+                           int64_t B, double l2, float *grad, float *work,
+                           int n_threads);
 double pymlp_loss_grad_f64(const pymlp_net *net, int loss,
                            const double *params, const double *X,
-                           const void *y, int64_t B, double *grad,
-                           double *work, int n_threads);
+                           const void *y, const double *sample_weight,
+                           int64_t B, double l2, double *grad, double *work,
+                           int n_threads);
 
 /* One update of params (P) from grad (P); state (P * per_param) holds the
  * optimizer's moments; advances opt->step. */
@@ -141,6 +157,8 @@ void pymlp_optimizer_step_f64(pymlp_optimizer *opt, double *params,
         int loss;                                                            \
         const REAL *X;          /* (n_samples, n[0]) */                      \
         const void *y;          /* (n_samples, n[L]) REAL or (n,) int64 */   \
+        const REAL *sample_weight; /* (n_samples) or NULL: all 1 */        \
+        double l2;              /* L2 penalty on the weights (alpha) */      \
         int64_t n_samples, batch_size;                                       \
         int shuffle;                                                         \
         uint64_t rng[4];        /* xoshiro256** state, advanced by shuffles */ \
@@ -155,6 +173,7 @@ void pymlp_optimizer_step_f64(pymlp_optimizer *opt, double *params,
         REAL *work;             /* pymlp_work_len(net, batch_size) */        \
         int n_threads;                                                       \
         double loss_sum;        /* sum over the epoch's rows, so far */      \
+        double penalty_sum;     /* the L2 penalty's part of loss_sum */      \
         double loss_limit;      /* divergence bound, set by the 1st batch */ \
         int64_t next_batch;     /* batches done in the current epoch */      \
         volatile int stop;      /* set to stop before the next update */     \
@@ -174,6 +193,7 @@ void pymlp_rng_seed(uint64_t rng[4], uint64_t seed);
 #define PYMLP_FIT_INIT(REAL, SFX)                                            \
     void pymlp_fit_init_##SFX(pymlp_fit_##SFX *fit, const pymlp_net *net,   \
                               int loss, const REAL *X, const void *y,       \
+                              const REAL *sample_weight, double l2,         \
                               int64_t n_samples, int64_t batch_size,        \
                               int shuffle, uint64_t seed, REAL *params,     \
                               REAL *grad, REAL *snapshot, REAL *opt_state,  \
@@ -212,20 +232,23 @@ int64_t pymlp_fit_batches_f32(pymlp_fit_f32 *fit, int64_t first,
 int64_t pymlp_fit_batches_f64(pymlp_fit_f64 *fit, int64_t first,
                               int64_t last);
 
-/* Ends an epoch: returns its mean training loss. When the epoch diverged
+/* Ends an epoch: returns its mean training loss (penalty_sum / n_samples
+ * is the L2 penalty's part of it). When the epoch diverged
  * (see PYMLP_DIVERGENCE_FACTOR), params, the optimizer state and its step
  * count are restored from the snapshots and *finite OUT is 0. */
 double pymlp_fit_epoch_end_f32(pymlp_fit_f32 *fit, int *finite);
 double pymlp_fit_epoch_end_f64(pymlp_fit_f64 *fit, int *finite);
 
-/* Runs up to n_epochs whole epochs, writing each mean loss to losses OUT;
+/* Runs up to n_epochs whole epochs, writing each mean loss to losses OUT
+ * and, unless penalties is NULL, the L2 penalty's part of it to penalties
+ * OUT;
  * returns the number of epochs that ended without diverging, stopping
  * (with params and optimizer restored) at the first that diverged, or
  * mid-epoch when fit->stop is set. */
 int64_t pymlp_fit_epochs_f32(pymlp_fit_f32 *fit, int64_t n_epochs,
-                             double *losses);
+                             double *losses, double *penalties);
 int64_t pymlp_fit_epochs_f64(pymlp_fit_f64 *fit, int64_t n_epochs,
-                             double *losses);
+                             double *losses, double *penalties);
 
 /* 1 when every value of x (n) is finite. */
 int pymlp_all_finite_f32(const float *x, int64_t n);

@@ -12,10 +12,12 @@ cdef extern from "pymlp.h" nogil:
 
     enum pymlp_loss:
         PYMLP_MSE, PYMLP_MAE, PYMLP_HUBER, PYMLP_CROSS_ENTROPY,
-        PYMLP_BINARY_CROSS_ENTROPY, PYMLP_N_LOSSES
+        PYMLP_BINARY_CROSS_ENTROPY, PYMLP_HALF_SQUARED_ERROR,
+        PYMLP_BINARY_LOG_LOSS, PYMLP_POISSON, PYMLP_N_LOSSES
 
     enum pymlp_optimizer_kind:
-        PYMLP_SGD, PYMLP_ADAM, PYMLP_ADAMW
+        PYMLP_SGD, PYMLP_ADAM, PYMLP_ADAMW, PYMLP_SGD_SKLEARN,
+        PYMLP_ADAM_SKLEARN, PYMLP_N_OPTIMIZERS
 
     ctypedef struct pymlp_net:
         int n_layers
@@ -36,6 +38,8 @@ cdef extern from "pymlp.h" nogil:
         int loss
         const float *X
         const void *y
+        const float *sample_weight
+        double l2
         int64_t n_samples, batch_size
         int shuffle
         uint64_t rng[4]
@@ -50,6 +54,7 @@ cdef extern from "pymlp.h" nogil:
         float *work
         int n_threads
         double loss_sum
+        double penalty_sum
         double loss_limit
         int64_t next_batch
         volatile int stop
@@ -60,6 +65,8 @@ cdef extern from "pymlp.h" nogil:
         int loss
         const double *X
         const void *y
+        const double *sample_weight
+        double l2
         int64_t n_samples, batch_size
         int shuffle
         uint64_t rng[4]
@@ -74,6 +81,7 @@ cdef extern from "pymlp.h" nogil:
         double *work
         int n_threads
         double loss_sum
+        double penalty_sum
         double loss_limit
         int64_t next_batch
         volatile int stop
@@ -99,11 +107,13 @@ cdef extern from "pymlp.h" nogil:
 
     double pymlp_loss_grad_f32(const pymlp_net *net, int loss,
                                const float *params, const float *X,
-                               const void *y, int64_t B, float *grad,
+                               const void *y, const float *sample_weight,
+                               int64_t B, double l2, float *grad,
                                float *work, int n_threads) noexcept
     double pymlp_loss_grad_f64(const pymlp_net *net, int loss,
                                const double *params, const double *X,
-                               const void *y, int64_t B, double *grad,
+                               const void *y, const double *sample_weight,
+                               int64_t B, double l2, double *grad,
                                double *work, int n_threads) noexcept
 
     void pymlp_optimizer_step_f32(pymlp_optimizer *opt, float *params,
@@ -115,6 +125,7 @@ cdef extern from "pymlp.h" nogil:
 
     void pymlp_fit_init_f32(pymlp_fit_f32 *fit, const pymlp_net *net,
                             int loss, const float *X, const void *y,
+                            const float *sample_weight, double l2,
                             int64_t n_samples, int64_t batch_size,
                             int shuffle, uint64_t seed, float *params,
                             float *grad, float *snapshot, float *opt_state,
@@ -123,6 +134,7 @@ cdef extern from "pymlp.h" nogil:
                             float *work, int n_threads) noexcept
     void pymlp_fit_init_f64(pymlp_fit_f64 *fit, const pymlp_net *net,
                             int loss, const double *X, const void *y,
+                            const double *sample_weight, double l2,
                             int64_t n_samples, int64_t batch_size,
                             int shuffle, uint64_t seed, double *params,
                             double *grad, double *snapshot,
@@ -139,9 +151,9 @@ cdef extern from "pymlp.h" nogil:
     double pymlp_fit_epoch_end_f32(pymlp_fit_f32 *fit, int *finite) noexcept
     double pymlp_fit_epoch_end_f64(pymlp_fit_f64 *fit, int *finite) noexcept
     int64_t pymlp_fit_epochs_f32(pymlp_fit_f32 *fit, int64_t n_epochs,
-                                 double *losses) noexcept
+                                 double *losses, double *penalties) noexcept
     int64_t pymlp_fit_epochs_f64(pymlp_fit_f64 *fit, int64_t n_epochs,
-                                 double *losses) noexcept
+                                 double *losses, double *penalties) noexcept
 
     int pymlp_all_finite_f32(const float *x, int64_t n) noexcept
     int pymlp_all_finite_f64(const double *x, int64_t n) noexcept

@@ -31,12 +31,16 @@ LOSSES = {
     "mse": PYMLP_MSE, "mae": PYMLP_MAE, "huber": PYMLP_HUBER,
     "cross_entropy": PYMLP_CROSS_ENTROPY,
     "binary_cross_entropy": PYMLP_BINARY_CROSS_ENTROPY,
+    "half_squared_error": PYMLP_HALF_SQUARED_ERROR,
+    "binary_log_loss": PYMLP_BINARY_LOG_LOSS, "poisson": PYMLP_POISSON,
 }
 OPTIMIZER_KINDS = {"sgd": PYMLP_SGD, "adam": PYMLP_ADAM,
-                   "adamw": PYMLP_ADAMW}
+                   "adamw": PYMLP_ADAMW, "sgd_sklearn": PYMLP_SGD_SKLEARN,
+                   "adam_sklearn": PYMLP_ADAM_SKLEARN}
 # every code named once (a code added in C must be named here)
 assert sorted(ACTIVATIONS.values()) == list(range(PYMLP_N_ACTIVATIONS))
 assert sorted(LOSSES.values()) == list(range(PYMLP_N_LOSSES))
+assert sorted(OPTIMIZER_KINDS.values()) == list(range(PYMLP_N_OPTIMIZERS))
 # The most elements of any buffer sized from a network (parameters, rows
 # times widths): far beyond any memory, and far enough below 2**63 that
 # the engine's int64 sums and products of such sizes cannot overflow.
@@ -181,9 +185,10 @@ def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
 
 def loss_grad(NetSpec spec, int loss, const floating[::1] params,
               const floating[:, ::1] X, const floating[:, ::1] y_values,
-              const int64_t[::1] y_labels, floating[::1] grad,
-              int n_threads):
-    """Mean loss over the batch X; grad (P) OUT unless grad is None. The
+              const int64_t[::1] y_labels, const floating[::1] sample_weight,
+              double l2, floating[::1] grad, int n_threads):
+    """Loss over the batch X, rows weighted by sample_weight (B) unless it
+    is None, plus the L2 penalty l2; grad (P) OUT unless grad is None. The
     targets are y_values (B, n[L]) or, for cross-entropy, y_labels (B)."""
     cdef int64_t B = X.shape[0]
     _check_threads(n_threads)
@@ -191,6 +196,13 @@ def loss_grad(NetSpec spec, int loss, const floating[::1] params,
                  y_labels)
     if grad is not None and grad.shape[0] != params.shape[0]:
         raise ValueError("grad must have the length of params")
+    if sample_weight is not None and sample_weight.shape[0] != B:
+        raise ValueError(f"sample_weight must have {B} values")
+    if not l2 >= 0:
+        raise ValueError(f"l2 must be >= 0, got {l2}")
+    cdef const floating *sw = NULL
+    if sample_weight is not None:
+        sw = &sample_weight[0]
     cdef const void *y = (<const void *>&y_labels[0] if y_values is None
                           else <const void *>&y_values[0, 0])
     cdef floating *g = NULL if grad is None else &grad[0]
@@ -204,7 +216,7 @@ def loss_grad(NetSpec spec, int loss, const floating[::1] params,
                 &raw)
             if work != NULL:
                 value = pymlp_loss_grad_f32(&spec.net, loss, &params[0],
-                                            &X[0, 0], y, B, g, work,
+                                            &X[0, 0], y, sw, B, l2, g, work,
                                             n_threads)
         else:
             work = <double *>_scratch(
@@ -212,7 +224,7 @@ def loss_grad(NetSpec spec, int loss, const floating[::1] params,
                 &raw)
             if work != NULL:
                 value = pymlp_loss_grad_f64(&spec.net, loss, &params[0],
-                                            &X[0, 0], y, B, g, work,
+                                            &X[0, 0], y, sw, B, l2, g, work,
                                             n_threads)
         free(raw)
     if work == NULL:
@@ -314,13 +326,13 @@ cdef class Trainer:
     cdef readonly int64_t n_batches, batch_size
     cdef object keep  # the arrays the C struct points into
 
-    def __init__(self, NetSpec spec, int loss, X, y, int64_t batch_size,
-                 bint shuffle, uint64_t seed, params, grad, snapshot, work,
-                 opt_state, opt_snapshot, dict hyper, int64_t step,
-                 int n_threads):
-        """grad and snapshot have params' length, opt_snapshot that of
-        opt_state; work has spec.work_len(batch_size, n_threads) elements,
-        64-byte aligned."""
+    def __init__(self, NetSpec spec, int loss, X, y, sample_weight,
+                 double l2, int64_t batch_size, bint shuffle, uint64_t seed,
+                 params, grad, snapshot, work, opt_state, opt_snapshot,
+                 dict hyper, int64_t step, int n_threads):
+        """sample_weight has X's rows or is None; grad and snapshot have
+        params' length, opt_snapshot that of opt_state; work has
+        spec.work_len(batch_size, n_threads) elements, 64-byte aligned."""
         self.spec = spec
         self.opt = _optimizer_struct(hyper, step)
         self.is_double = params.dtype == np.float64
@@ -335,6 +347,10 @@ cdef class Trainer:
                      y[:batch_size] if y.ndim == 1 else None)
         if y.shape[0] != n:
             raise ValueError("X and y must have the same number of rows")
+        if sample_weight is not None and sample_weight.shape[0] != n:
+            raise ValueError(f"sample_weight must have {n} values")
+        if not l2 >= 0:
+            raise ValueError(f"l2 must be >= 0, got {l2}")
         if (loss == PYMLP_CROSS_ENTROPY
                 and not _labels_in_range(y, spec.net.sizes[spec.net.n_layers])):
             raise ValueError("labels out of range")
@@ -351,8 +367,8 @@ cdef class Trainer:
         self.n_batches = (n + batch_size - 1) // batch_size
         self.batch_size = batch_size
         order = np.empty(n, dtype=np.int64)
-        self.keep = (X, y, params, opt_state, opt_snapshot, grad, snapshot,
-                     order, work)
+        self.keep = (X, y, sample_weight, params, opt_state, opt_snapshot,
+                     grad, snapshot, order, work)
         cdef int typenum = (cnp.NPY_FLOAT64 if self.is_double
                             else cnp.NPY_FLOAT32)
         cdef void *x = _data(X, typenum, "X")
@@ -368,15 +384,17 @@ cdef class Trainer:
         cdef int64_t *o = <int64_t *>_data(order, cnp.NPY_INT64, "order")
         cdef const void *t = _data(y, cnp.NPY_INT64 if y.ndim == 1
                                    else typenum, "y")
+        cdef const void *sw = (NULL if sample_weight is None else
+                               _data(sample_weight, typenum, "sample_weight"))
         if self.is_double:
             pymlp_fit_init_f64(&self.fit64, &spec.net, loss, <double *>x, t,
-                               n, batch_size, shuffle, seed, <double *>p,
+                               <const double *>sw, l2, n, batch_size, shuffle, seed, <double *>p,
                                <double *>g, <double *>s, <double *>st,
                                <double *>ss, &self.opt, o, <double *>w,
                                n_threads)
         else:
             pymlp_fit_init_f32(&self.fit32, &spec.net, loss, <float *>x, t,
-                               n, batch_size, shuffle, seed, <float *>p,
+                               <const float *>sw, l2, n, batch_size, shuffle, seed, <float *>p,
                                <float *>g, <float *>s, <float *>st,
                                <float *>ss, &self.opt, o, <float *>w,
                                n_threads)
@@ -425,30 +443,37 @@ cdef class Trainer:
         self._after(caught)
 
     def epoch_end(self):
-        """(mean loss of the epoch, whether it and the parameters are
-        finite; if not, the parameters were restored)."""
+        """(mean loss of the epoch, its L2 penalty's part, whether the
+        epoch did not diverge; if it did, the parameters and the optimizer
+        were restored)."""
         cdef int finite
-        cdef double value
+        cdef double value, penalty
         with nogil:
             if self.is_double:
                 value = pymlp_fit_epoch_end_f64(&self.fit64, &finite)
+                penalty = self.fit64.penalty_sum / self.fit64.n_samples
             else:
                 value = pymlp_fit_epoch_end_f32(&self.fit32, &finite)
-        return value, bool(finite)
+                penalty = self.fit32.penalty_sum / self.fit32.n_samples
+        return value, penalty, bool(finite)
 
-    def run_epochs(self, double[::1] losses, bint catch_sigint=False):
-        """Whole epochs, one per element of losses (OUT); returns how many
-        ended without diverging (stops at the first that did not).
-        catch_sigint as in run_batches."""
+    def run_epochs(self, double[::1] losses, double[::1] penalties,
+                   bint catch_sigint=False):
+        """Whole epochs, one per element of losses (OUT), their L2
+        penalties' parts in penalties (OUT, as long); returns how many ended
+        without diverging (stops at the first that did not). catch_sigint
+        as in run_batches."""
+        if penalties.shape[0] != losses.shape[0]:
+            raise ValueError("losses and penalties must have one length")
         cdef int64_t done
         cdef bint caught = self._catch(catch_sigint)
         with nogil:
             if self.is_double:
                 done = pymlp_fit_epochs_f64(&self.fit64, losses.shape[0],
-                                            &losses[0])
+                                            &losses[0], &penalties[0])
             else:
                 done = pymlp_fit_epochs_f32(&self.fit32, losses.shape[0],
-                                            &losses[0])
+                                            &losses[0], &penalties[0])
         self._after(caught)
         return done
 

@@ -13,6 +13,10 @@ from pymlp import _engine
 
 ACTIVATIONS = _engine.ACTIVATIONS  # name -> the engine's code
 LOSSES = _engine.LOSSES
+# the targets each loss admits (others take any finite value)
+_TARGET_RANGES = {LOSSES["binary_cross_entropy"]: (0, 1),
+                  LOSSES["binary_log_loss"]: (0, 1),
+                  LOSSES["poisson"]: (0, np.inf)}
 DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 # Beyond 2**48 parameters (1 PiB of float32) no machine holds the network,
 # and products of its sizes would soon overflow the engine's int64 offsets.
@@ -192,12 +196,28 @@ def as_targets(y, n_samples, width, loss_code, dtype, name="y"):
                          f"{y.shape[0]}")
     y = _converted(y, dtype)
     check_finite(y, name)
-    if loss_code == LOSSES["binary_cross_entropy"]:
-        if y.min() < 0 or y.max() > 1:
-            raise ValueError(f"{name} must lie in [0, 1] for "
-                             f"binary_cross_entropy, got values from "
-                             f"{y.min()} to {y.max()}")
+    low, high = _TARGET_RANGES.get(loss_code, (-np.inf, np.inf))
+    if y.min() < low or y.max() > high:
+        loss = next(k for k, v in LOSSES.items() if v == loss_code)
+        raise ValueError(f"{name} must lie in [{low}, {high}] for {loss}, "
+                         f"got values from {y.min()} to {y.max()}")
     return y
+
+
+def as_sample_weight(sample_weight, n_samples, dtype,
+                     name="sample_weight"):
+    """The rows' weights as a C-contiguous (n_samples,) array of dtype:
+    finite, non-negative, with a positive sum."""
+    w = _as_numeric_array(sample_weight, name)
+    if w.shape != (n_samples,):
+        raise ValueError(f"{name} must have shape ({n_samples},), got "
+                         f"{w.shape}")
+    w = _converted(w, dtype)
+    check_finite(w, name)
+    if w.min() < 0 or not w.sum() > 0:
+        raise ValueError(f"{name} must be non-negative with a positive sum,"
+                         f" got values from {w.min()} to {w.max()}")
+    return w
 
 
 def _as_labels(y, n_samples, n_classes, name):

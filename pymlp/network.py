@@ -1,18 +1,25 @@
 """The MLP: architecture, parameters, prediction, loss, gradients and
 training."""
+import collections
 import os
 import threading
 
 import numpy as np
 
 from pymlp import _engine, training
-from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs, as_targets,
-                             check_choice, check_dtype, check_int,
-                             check_layer_sizes, check_real)
+from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs,
+                             as_sample_weight, as_targets, check_choice,
+                             check_dtype, check_int, check_layer_sizes,
+                             check_real)
 from pymlp.optim import as_optimizer
 from pymlp.threads import resolve_threads
 
 INITS = ("default", "glorot_uniform", "he_normal")
+
+# What the engine's loss reads: inputs, targets, the loss code, the rows'
+# weights (or None) and the L2 coefficient.
+_Objective = collections.namedtuple(
+    "_Objective", "X y code sample_weight l2")
 
 # Rows forwarded per call of the engine in predict: large enough for
 # efficient matrix products, small enough that the scratch stays in cache.
@@ -256,36 +263,47 @@ class MLP:
                     "use it in predict only, or train with 'tanh' or "
                     "'sigmoid' instead")
 
-    def _prepare(self, X, y, loss):
+    def _prepare(self, X, y, loss, sample_weight=None, l2=0.0):
+        """The objective as the engine reads it, every part validated."""
         code = check_choice(loss, LOSSES, "loss")
         X = as_inputs(X, self._sizes[0], self._dtype)
         y = as_targets(y, X.shape[0], self._sizes[-1], code, self._dtype)
-        return X, y, code
+        if sample_weight is not None:
+            sample_weight = as_sample_weight(sample_weight, X.shape[0],
+                                             self._dtype)
+        l2 = check_real(l2, "l2", low=0)
+        return _Objective(X, y, code, sample_weight, l2)
 
-    def _loss_grad(self, X, y, code, grad):
+    def _loss_grad(self, objective, grad):
+        X, y, code, sample_weight, l2 = objective
         labels = y if code == LOSSES["cross_entropy"] else None
         values = None if labels is not None else y
         return _engine.loss_grad(self._spec, code, self._params, X, values,
-                                 labels, grad, self._threads())
+                                 labels, sample_weight, l2, grad,
+                                 self._threads())
 
-    def loss(self, X, y, loss="mse"):
-        """Mean loss of the network on (X, y); see the README for the
-        definitions (PyTorch's)."""
-        X, y, code = self._prepare(X, y, loss)
-        return self._loss_grad(X, y, code, None)
+    def loss(self, X, y, loss="mse", sample_weight=None, l2=0.0):
+        """The loss of the network on (X, y): the mean of the rows' losses
+        (weighted by sample_weight) plus the L2 penalty
+        ``0.5 * l2 * sum of squared weights / sum(sample_weight)`` (biases
+        excluded; scikit-learn's alpha). See the README for the losses."""
+        return self._loss_grad(
+            self._prepare(X, y, loss, sample_weight, l2), None)
 
-    def loss_and_flat_grad(self, X, y, loss="mse"):
+    def loss_and_flat_grad(self, X, y, loss="mse", sample_weight=None,
+                           l2=0.0):
         """(loss, gradient) with the gradient flat, in the layout of
         params."""
         self._check_trainable()
-        X, y, code = self._prepare(X, y, loss)
+        objective = self._prepare(X, y, loss, sample_weight, l2)
         grad = np.empty_like(self._params)
-        return self._loss_grad(X, y, code, grad), grad
+        return self._loss_grad(objective, grad), grad
 
-    def loss_and_grad(self, X, y, loss="mse"):
-        """(loss, [(dW1, db1), ..., (dWL, dbL)]): the mean loss on (X, y)
-        and its gradient for every layer, shaped as weights and biases."""
-        value, grad = self.loss_and_flat_grad(X, y, loss)
+    def loss_and_grad(self, X, y, loss="mse", sample_weight=None, l2=0.0):
+        """(loss, [(dW1, db1), ..., (dWL, dbL)]): the loss on (X, y), as
+        `loss` defines it, and its gradient for every layer, shaped as
+        weights and biases."""
+        value, grad = self.loss_and_flat_grad(X, y, loss, sample_weight, l2)
         return value, self.unflatten(grad)
 
     def unflatten(self, flat):
@@ -303,7 +321,7 @@ class MLP:
 
     def fit(self, X, y, loss="mse", optimizer="adam", epochs=100,
             batch_size=None, shuffle=True, seed=None, validation_data=None,
-            verbose=False, callbacks=None):
+            verbose=False, callbacks=None, sample_weight=None, l2=0.0):
         """Train the network on (X, y).
 
         Parameters
@@ -334,6 +352,13 @@ class MLP:
             Each is called as ``callback(epoch, logs)`` after every epoch,
             with the epoch number (from 1) and a dict with "loss" (and
             "val_loss"); returning True stops training.
+        sample_weight : array-like of shape (n_samples,) or None
+            Non-negative weights of the rows: each mini-batch's loss is
+            sum_i w_i l_i / sum_i w_i over its rows.
+        l2 : float, default 0
+            Adds ``0.5 * l2 * sum of squared weights / sum of the batch's
+            row weights`` to each mini-batch's loss (biases excluded):
+            scikit-learn's alpha.
 
         Returns
         -------
@@ -365,8 +390,8 @@ class MLP:
         with self._lock, optimizer._lock:
             self._check_trainable()
             epochs = check_int(epochs, "epochs")
-            X, y, code = self._prepare(X, y, loss)
-            n = X.shape[0]
+            objective = self._prepare(X, y, loss, sample_weight, l2)
+            n = objective.X.shape[0]
             batch_size = n if batch_size is None else min(
                 check_int(batch_size, "batch_size"), n)
             evaluate = self._evaluator(validation_data, loss)
@@ -383,7 +408,8 @@ class MLP:
             grad, snapshot, opt_snapshot, work = self._fit_buffers(
                 batch_size, threads, optimizer.state.shape[0])
             trainer = _engine.Trainer(
-                self._spec, code, X, y, batch_size,
+                self._spec, objective.code, objective.X, objective.y,
+                objective.sample_weight, objective.l2, batch_size,
                 bool(shuffle) and batch_size < n, seed64, self._params, grad,
                 snapshot, work, optimizer.state, opt_snapshot,
                 optimizer.hyper(), optimizer.steps, threads)
@@ -403,8 +429,8 @@ class MLP:
         except (TypeError, ValueError):
             raise ValueError("validation_data must be a pair (X_val, y_val)"
                              ) from None
-        X_val, y_val, code = self._prepare(X_val, y_val, loss)
-        return lambda: self._loss_grad(X_val, y_val, code, None)
+        objective = self._prepare(X_val, y_val, loss)
+        return lambda: self._loss_grad(objective, None)
 
     def partial_fit(self, X, y, loss="mse", optimizer="adam",
                     batch_size=None, shuffle=True, seed=None):
@@ -420,7 +446,7 @@ class MLP:
         save(self, path)
 
 
-def gradcheck(net, X, y, loss="mse", eps=1e-6):
+def gradcheck(net, X, y, loss="mse", eps=1e-6, sample_weight=None, l2=0.0):
     """Worst relative error between the network's gradient and central
     differences (L(p + eps) - L(p - eps)) / (2 eps), over every parameter,
     computed on a float64 copy of the network.
@@ -435,18 +461,18 @@ def gradcheck(net, X, y, loss="mse", eps=1e-6):
     eps = check_real(eps, "eps", low=0, low_open=True)
     twin = net.astype(np.float64)
     twin._check_trainable()
-    X, y, code = twin._prepare(X, y, loss)
+    objective = twin._prepare(X, y, loss, sample_weight, l2)
     grad = np.empty_like(twin.params)
-    twin._loss_grad(X, y, code, grad)
+    twin._loss_grad(objective, grad)
     p = twin.params
     floor = max(1e-3 * float(np.abs(grad).max()), 1e-8)
     worst = 0.0
     for i in range(p.shape[0]):
         saved = p[i]
         p[i] = saved + eps
-        up = twin._loss_grad(X, y, code, None)
+        up = twin._loss_grad(objective, None)
         p[i] = saved - eps
-        down = twin._loss_grad(X, y, code, None)
+        down = twin._loss_grad(objective, None)
         p[i] = saved
         numeric = (up - down) / (2 * eps)
         scale = max(abs(grad[i]), abs(numeric), floor)

@@ -1,4 +1,5 @@
-"""Optimizers: PyTorch's SGD, Adam and AdamW update rules and defaults.
+"""Optimizers: PyTorch's SGD, Adam and AdamW update rules and defaults,
+and scikit-learn's SGD and Adam rules (convention="sklearn").
 
 An optimizer keeps its state (momentum buffer or moments, step count) in
 flat buffers with the layout of the network's params, created on first use
@@ -19,9 +20,7 @@ from pymlp import _engine
 from pymlp._validate import as_vector, check_real, show
 from pymlp.threads import resolve_threads
 
-SGD_KIND = _engine.OPTIMIZER_KINDS["sgd"]
-ADAM_KIND = _engine.OPTIMIZER_KINDS["adam"]
-ADAMW_KIND = _engine.OPTIMIZER_KINDS["adamw"]
+CONVENTIONS = ("torch", "sklearn")
 
 
 def _positive(value, name):
@@ -30,6 +29,20 @@ def _positive(value, name):
 
 def _non_negative(value, name):
     return check_real(value, name, low=0)
+
+
+def _convention(value, name):
+    if value not in CONVENTIONS:
+        raise ValueError(f"{name} must be one of {list(CONVENTIONS)}, got "
+                         f"{show(value)}")
+    return value
+
+
+def _torch_only(value, name):
+    if value != "torch":
+        raise ValueError(f"{name} must be 'torch' (decoupled weight decay "
+                         f"has no scikit-learn rule), got {show(value)}")
+    return value
 
 
 def _betas(value, name):
@@ -46,9 +59,16 @@ class Optimizer:
     """Base class: hyper-parameters, state buffers and the network they
     belong to."""
 
-    kind = None
+    name = None  # the engine's name of the update rule
     # each hyper-parameter's check, run on every assignment to it
-    _checks = {"lr": _positive}
+    _checks = {"lr": _positive, "convention": _convention}
+    convention = "torch"
+
+    @property
+    def kind(self):
+        """The engine's code of the update rule."""
+        suffix = "" if self.convention == "torch" else "_" + self.convention
+        return _engine.OPTIMIZER_KINDS[self.name + suffix]
 
     def __init__(self, lr):
         self.lr = lr
@@ -130,14 +150,20 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent, torch.optim.SGD's rule:
     ``g = grad + weight_decay * p; buf = momentum * buf + g;
-    p -= lr * (g + momentum * buf if nesterov else buf)``."""
+    p -= lr * (g + momentum * buf if nesterov else buf)``.
 
-    kind = SGD_KIND
+    With convention="sklearn", scikit-learn's rule, where the learning rate
+    stays inside the velocity: ``v = momentum * v - lr * g; p += v`` (with
+    nesterov ``p += momentum * v - lr * g``). The two agree while lr is
+    constant and differ once it changes between steps."""
+
+    name = "sgd"
     _checks = dict(Optimizer._checks, momentum=_non_negative,
                   weight_decay=_non_negative)
 
     def __init__(self, lr=1e-3, momentum=0.0, nesterov=False,
-                 weight_decay=0.0):
+                 weight_decay=0.0, convention="torch"):
+        self.convention = convention
         self.momentum = momentum
         self.nesterov = bool(nesterov)
         if self.nesterov and self.momentum == 0:
@@ -146,31 +172,43 @@ class SGD(Optimizer):
         super().__init__(lr)
 
     def _args(self):
-        return {"lr": self.lr, "momentum": self.momentum,
+        args = {"lr": self.lr, "momentum": self.momentum,
                 "nesterov": self.nesterov, "weight_decay": self.weight_decay}
+        if self.convention != "torch":
+            args["convention"] = self.convention
+        return args
 
     def hyper(self):
-        return dict(self._args(), kind=self.kind)
+        return {"kind": self.kind, "lr": self.lr, "momentum": self.momentum,
+                "nesterov": self.nesterov, "weight_decay": self.weight_decay}
 
 
 class Adam(Optimizer):
     """Adam with bias correction, torch.optim.Adam's rule and defaults;
-    weight_decay adds an L2 term to the gradient."""
+    weight_decay adds an L2 term to the gradient.
 
-    kind = ADAM_KIND
+    With convention="sklearn", scikit-learn's rule (Kingma and Ba's with
+    eps-hat): ``p -= lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m /
+    (sqrt(v) + eps)``, where PyTorch adds eps to sqrt(v / (1 - beta2**t))."""
+
+    name = "adam"
     _checks = dict(Optimizer._checks, betas=_betas, eps=_non_negative,
                   weight_decay=_non_negative)
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0):
+                 weight_decay=0.0, convention="torch"):
+        self.convention = convention
         self.betas = betas
         self.eps = eps
         self.weight_decay = weight_decay
         super().__init__(lr)
 
     def _args(self):
-        return {"lr": self.lr, "betas": self.betas, "eps": self.eps,
+        args = {"lr": self.lr, "betas": self.betas, "eps": self.eps,
                 "weight_decay": self.weight_decay}
+        if self.convention != "torch":
+            args["convention"] = self.convention
+        return args
 
     def hyper(self):
         return {"kind": self.kind, "lr": self.lr, "beta1": self.betas[0],
@@ -182,7 +220,8 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (torch.optim.AdamW): each step first
     scales p by 1 - lr * weight_decay."""
 
-    kind = ADAMW_KIND
+    name = "adamw"
+    _checks = dict(Adam._checks, convention=_torch_only)
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                  weight_decay=1e-2):

@@ -28,11 +28,12 @@ ASSUMED_FLOPS = 5e9
 
 class History:
     """What fit saw: the mean training loss of each epoch (over the epoch's
-    mini-batches, each weighted by its rows) and, with validation_data, the
-    loss on that data after each epoch."""
+    mini-batches, each weighted by its rows), the L2 penalty's part of it,
+    and, with validation_data, the loss on that data after each epoch."""
 
     def __init__(self):
         self.loss = []
+        self.penalty = []
         self.val_loss = []
         self.stopped_by_callback = False
 
@@ -122,14 +123,17 @@ def run(trainer, optimizer, epochs, flops_per_row, evaluate=None,
 
     progress = _Progress(epochs) if verbose else None
     losses = np.empty(epochs_per_call, dtype=np.float64)
+    penalties = np.empty(epochs_per_call, dtype=np.float64)
     try:
         while history.epochs < epochs:
             done = history.epochs
             if n_batches <= batches_per_call:
                 count = min(epochs_per_call, epochs - done)
                 finite_epochs = trainer.run_epochs(losses[:count],
+                                                   penalties[:count],
                                                    interruptible)
                 history.loss.extend(losses[:finite_epochs].tolist())
+                history.penalty.extend(penalties[:finite_epochs].tolist())
                 if finite_epochs < count:
                     raise _diverged(done + finite_epochs + 1, optimizer,
                                     trainer)
@@ -139,10 +143,11 @@ def run(trainer, optimizer, epochs, flops_per_row, evaluate=None,
                     trainer.run_batches(
                         first, min(n_batches, first + batches_per_call),
                         interruptible)
-                value, finite = trainer.epoch_end()
+                value, penalty, finite = trainer.epoch_end()
                 if not finite:
                     raise _diverged(done + 1, optimizer, trainer)
                 history.loss.append(value)
+                history.penalty.append(penalty)
                 count = 1
             optimizer.steps = trainer.step
             if evaluate is not None:

@@ -13,8 +13,10 @@ def make_targets(rng, loss, n, width):
     """Random targets of the kind `loss` takes."""
     if loss == "cross_entropy":
         return rng.integers(0, width, n)
-    if loss == "binary_cross_entropy":
+    if loss in ("binary_cross_entropy", "binary_log_loss"):
         return rng.uniform(0, 1, (n, width))
+    if loss == "poisson":
+        return rng.poisson(1.5, (n, width)).astype(float)
     return rng.standard_normal((n, width))
 
 

@@ -1,5 +1,6 @@
 """An independent float64 NumPy reference of the MLP, written from the
-lecture's equations: forward a = g(a_prev @ W + b), PyTorch's losses, and
+lecture's equations: forward a = g(a_prev @ W + b), PyTorch's losses (and
+scikit-learn's), rows weighted, an L2 penalty on the weights, and
 backpropagation with delta[l] = g'(f[l]) * (delta[l+1] @ W[l+1]^T)."""
 import math
 
@@ -60,47 +61,62 @@ def forward(weights, biases, activations, X):
     return layers
 
 
-def loss_and_delta(name, z, y):
-    """Mean loss (PyTorch's definitions) and dL/dz."""
+def row_losses_and_grads(name, z, y):
+    """Each row's loss l_i (n,) and its gradient dl_i/dz (n, O)."""
     if name == "cross_entropy":
         n = z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)
         logsumexp = np.log(np.exp(shifted).sum(axis=1))
-        value = np.mean(logsumexp - shifted[np.arange(n), y])
         softmax = np.exp(shifted - logsumexp[:, None])
         onehot = np.zeros_like(z)
         onehot[np.arange(n), y] = 1
-        return value, (softmax - onehot) / n
+        return logsumexp - shifted[np.arange(n), y], softmax - onehot
     y = np.asarray(y, np.float64).reshape(z.shape)
     d = z - y
-    m = z.size
-    if name == "mse":
-        return np.mean(d ** 2), 2 * d / m
-    if name == "mae":
-        return np.mean(np.abs(d)), np.sign(d) / m
-    if name == "huber":
-        ad = np.abs(d)
-        value = np.mean(np.where(ad < 1, 0.5 * d * d, ad - 0.5))
-        return value, np.clip(d, -1, 1) / m
-    if name == "binary_cross_entropy":
-        value = np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-        return value, (1 / (1 + np.exp(-z)) - y) / m
-    raise KeyError(name)
+    bce = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    sigmoid = 1 / (1 + np.exp(-z))
+    ad = np.abs(d)
+    xlogx = np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0.0)
+    element = {  # (loss of each element, its derivative, mean over outputs)
+        "mse": (d ** 2, 2 * d, True),
+        "mae": (ad, np.sign(d), True),
+        "huber": (np.where(ad < 1, 0.5 * d * d, ad - 0.5),
+                  np.clip(d, -1, 1), True),
+        "binary_cross_entropy": (bce, sigmoid - y, True),
+        "half_squared_error": (0.5 * d * d, d, False),
+        "binary_log_loss": (bce, sigmoid - y, False),
+        "poisson": (np.exp(z) - y * z + xlogx - y, np.exp(z) - y, False),
+    }
+    e, de, mean = element[name]
+    scale = 1 / z.shape[1] if mean else 1.0
+    return e.sum(axis=1) * scale, de * scale
 
 
-def loss_and_grad(weights, biases, activations, X, y, loss):
+def loss_and_delta(name, z, y, sample_weight=None):
+    """The batch loss sum_i w_i l_i / sum_i w_i and dL/dz."""
+    rows, grads = row_losses_and_grads(name, z, y)
+    w = (np.ones(z.shape[0]) if sample_weight is None
+         else np.asarray(sample_weight, np.float64))
+    return (w @ rows) / w.sum(), grads * (w / w.sum())[:, None]
+
+
+def loss_and_grad(weights, biases, activations, X, y, loss,
+                  sample_weight=None, l2=0.0):
     layers = forward(weights, biases, activations, X)
-    value, delta = loss_and_delta(loss, layers[-1][1], y)
+    value, delta = loss_and_delta(loss, layers[-1][1], y, sample_weight)
+    w_sum = X.shape[0] if sample_weight is None else np.sum(sample_weight)
+    W64 = [np.asarray(W, np.float64) for W in weights]
+    value += 0.5 * l2 * sum((W * W).sum() for W in W64) / w_sum
     grads = []
     L = len(weights)
     delta = delta * derivative(activations[-1], layers[-1][0])
     for l in range(L, 0, -1):
         a_prev = layers[l - 1][1]
-        grads.append((a_prev.T @ delta, delta.sum(axis=0)))
+        grads.append((a_prev.T @ delta + l2 * W64[l - 1] / w_sum,
+                      delta.sum(axis=0)))
         if l > 1:
-            W = np.asarray(weights[l - 1], np.float64)
-            delta = (delta @ W.T) * derivative(activations[l - 2],
-                                               layers[l - 1][0])
+            delta = (delta @ W64[l - 1].T) * derivative(activations[l - 2],
+                                                        layers[l - 1][0])
     return value, grads[::-1]
 
 
@@ -128,3 +144,19 @@ def adam(p, g, m, v, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
     m_hat = m / (1 - b1 ** t)
     v_hat = v / (1 - b2 ** t)
     return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def sgd_sklearn(p, g, velocity, lr, momentum=0.0, nesterov=False):
+    """scikit-learn's SGD, one step; returns (p, velocity)."""
+    velocity = momentum * velocity - lr * g
+    step = momentum * velocity - lr * g if nesterov else velocity
+    return p + step, velocity
+
+
+def adam_sklearn(p, g, m, v, t, lr, betas=(0.9, 0.999), eps=1e-8):
+    """scikit-learn's Adam, step t >= 1; returns (p, m, v)."""
+    b1, b2 = betas
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    step_size = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    return p - step_size * m / (np.sqrt(v) + eps), m, v

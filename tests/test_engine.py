@@ -9,22 +9,25 @@ import reference as ref
 
 HIDDEN = ["identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus",
           "gelu"]
-LOSSES = ["mse", "mae", "huber", "cross_entropy", "binary_cross_entropy"]
+LOSSES = ["mse", "mae", "huber", "cross_entropy", "binary_cross_entropy",
+          "half_squared_error", "binary_log_loss", "poisson"]
 SHAPES = [[3, 5, 4], [1, 1, 1], [4, 1, 3, 2], [6, 7, 5, 3, 2]]
 TOL = {"float32": dict(rtol=2e-4, atol=2e-5), "float64": dict(rtol=1e-10, atol=1e-12)}
 
 
-def compare(net, X, y, loss):
+def compare(net, X, y, loss, sample_weight=None, l2=0.0):
     tol = TOL[net.dtype.name]
     W64 = [W.astype(np.float64) for W in net.weights]
     b64 = [b.astype(np.float64) for b in net.biases]
     expect_out = ref.forward(W64, b64, net.activations, X)[-1][1]
     np.testing.assert_allclose(net.predict(X), expect_out, **tol)
-    expect_loss, expect_grads = ref.loss_and_grad(W64, b64, net.activations,
-                                                  X, y, loss)
-    value, grads = net.loss_and_grad(X, y, loss=loss)
+    expect_loss, expect_grads = ref.loss_and_grad(
+        W64, b64, net.activations, X, y, loss, sample_weight, l2)
+    value, grads = net.loss_and_grad(X, y, loss=loss,
+                                     sample_weight=sample_weight, l2=l2)
     assert value == pytest.approx(expect_loss, rel=tol["rtol"], abs=tol["atol"])
-    assert net.loss(X, y, loss=loss) == pytest.approx(value, rel=1e-12)
+    assert net.loss(X, y, loss=loss, sample_weight=sample_weight,
+                    l2=l2) == pytest.approx(value, rel=1e-12)
     for (dW, db), (eW, eb) in zip(grads, expect_grads):
         assert dW.shape == eW.shape and db.shape == eb.shape
         scale = max(1.0, np.abs(eW).max(), np.abs(eb).max())
@@ -42,6 +45,36 @@ def test_matches_reference(rng, hidden, loss, dtype):
             X = rng.standard_normal((n, sizes[0]))
             y = make_targets(rng, loss, n, sizes[-1])
             compare(net, X, y, loss)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_sample_weights_and_l2_match_reference(rng, loss, dtype):
+    for sizes in SHAPES:
+        net = pymlp.MLP(sizes, activation="tanh", dtype=dtype, seed=4)
+        for n in (1, 9):
+            X = rng.standard_normal((n, sizes[0]))
+            y = make_targets(rng, loss, n, sizes[-1])
+            weights = rng.uniform(0, 3, n)
+            weights[0] = 0.5  # a positive sum even for one row
+            compare(net, X, y, loss, sample_weight=weights, l2=0.3)
+            compare(net, X, y, loss, l2=1e-4)
+
+
+def test_integer_sample_weights_repeat_rows(rng):
+    # weighting a row by k is counting it k times
+    net = pymlp.MLP([3, 4, 2], dtype="float64", seed=0)
+    X, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    counts = np.array([1, 3, 0, 2])
+    value, grads = net.loss_and_grad(X, y, "half_squared_error",
+                                     sample_weight=counts, l2=0.2)
+    rep_value, rep_grads = net.loss_and_grad(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts, axis=0),
+        "half_squared_error", l2=0.2)
+    assert value == pytest.approx(rep_value, rel=1e-13)
+    for (dW, db), (rW, rb) in zip(grads, rep_grads):
+        np.testing.assert_allclose(dW, rW, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(db, rb, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("output", ["sigmoid", "tanh", "relu", "softplus", "gelu"])
@@ -126,6 +159,10 @@ def test_gradcheck_central_differences(rng, hidden, loss):
     if loss == "mae":
         y = net.astype("float64").predict(X) + np.sign(rng.standard_normal((6, 3)))
     error = pymlp.gradcheck(net, X, y, loss=loss)
+    assert error < 1e-6, error
+    weights = rng.uniform(0.1, 2, 6)
+    error = pymlp.gradcheck(net, X, y, loss=loss, sample_weight=weights,
+                            l2=0.5)
     assert error < 1e-6, error
 
 

@@ -1,10 +1,18 @@
 """Model files: round trip, a valid safetensors layout, refusal of broken
 or foreign files, atomic writes; pickling."""
 import copy
+import hashlib
+import io
 import json
 import os
 import pickle
+import re
+import signal
+import stat
 import struct
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -106,6 +114,176 @@ def test_foreign_or_inconsistent_headers(tmp_path, net, edit):
         pymlp.load(bad)
 
 
+def with_metadata(raw, **changes):
+    return rewrite_header(raw, lambda h: h["__metadata__"].update(changes))
+
+
+def with_data(raw, data):
+    """`raw` with its tensor bytes replaced and the checksum recomputed."""
+    (n,) = struct.unpack("<Q", raw[:8])
+    digest = hashlib.sha256(data).hexdigest()
+    return with_metadata(raw[:8 + n] + data, sha256=digest)
+
+
+def load_bytes(tmp_path, content):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(content)
+    return pymlp.load(bad)
+
+
+@pytest.fixture
+def raw(tmp_path, net):
+    path = tmp_path / "m.safetensors"
+    net.save(path)
+    return path.read_bytes()
+
+
+def test_deeply_nested_header(tmp_path):
+    text = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(ValueError, match="header is JSON nested too deeply"):
+        load_bytes(tmp_path, struct.pack("<Q", len(text)) + text)
+
+
+@pytest.mark.parametrize("key", ["format_version", "layer_sizes",
+                                 "activations", "dtype", "sha256"])
+@pytest.mark.parametrize("value", [["3", "5"], 3, None, {"a": [1]}, 2**70])
+def test_metadata_values_that_are_not_strings(tmp_path, raw, key, value):
+    match = ("format version .* is not supported" if key == "format_version"
+             else f"metadata '{key}' is .*, not a string")
+    with pytest.raises(ValueError, match=match):
+        load_bytes(tmp_path, with_metadata(raw, **{key: value}))
+
+
+@pytest.mark.parametrize("key, text, match", [
+    ("layer_sizes", "[" * 50_000, "'layer_sizes' is JSON nested too deeply"),
+    ("layer_sizes", "[3, 5", "'layer_sizes' is not valid JSON"),
+    ("layer_sizes", "9" * 5000, "'layer_sizes' is not valid JSON"),
+    ("layer_sizes", "3", "not a list of at least two positive integers"),
+    ("layer_sizes", '"3542"', "not a list of at least two positive integers"),
+    ("layer_sizes", '{"3": 5}', "not a list of at least two positive"),
+    ("layer_sizes", "[3, 5, 4, true]", "not a list of at least two positive"),
+    ("layer_sizes", "[3, 5.0, 4, 2]", "not a list of at least two positive"),
+    ("layer_sizes", '[3, "5", 4, 2]', "not a list of at least two positive"),
+    ("layer_sizes", "[3, [5], 4, 2]", "not a list of at least two positive"),
+    ("layer_sizes", "[3, 0, 4, 2]", "not a list of at least two positive"),
+    ("layer_sizes", "[3]", "not a list of at least two positive integers"),
+    ("activations", '"gelu"', "do not match the 3 layers or are unknown"),
+    ("activations", "[1, 2, 3]", "do not match the 3 layers"),
+    ("activations", '[["gelu"], "tanh", "sigmoid"]', "do not match"),
+    ("activations", '[{"a": 1}, "tanh", "sigmoid"]', "do not match"),
+    ("activations", "null", "do not match the 3 layers"),
+], ids=lambda v: v if len(v) < 24 else v[:20] + "...")
+def test_architecture_json_of_the_wrong_types(tmp_path, raw, key, text, match):
+    with pytest.raises(ValueError, match=match):
+        load_bytes(tmp_path, with_metadata(raw, **{key: text}))
+
+
+@pytest.mark.parametrize("sizes, match", [
+    ([2**40, 2**40], "need more tensor bytes than the file holds"),
+    ([2**63, 2], "need more tensor bytes than the file holds"),
+    ([2, 2**64 + 1], "need more tensor bytes than the file holds"),
+    ([10**4000, 1], "need more tensor bytes than the file holds"),
+    ([100, 100], r"tensors take 40400 bytes, but 216 .*\(truncated\)"),
+    ([3, 5, 4], r"tensors take 176 bytes, but 216 .*\(trailing bytes\)"),
+])
+def test_huge_shapes_are_refused_before_any_allocation(
+        tmp_path, raw, monkeypatch, sizes, match):
+    def build(*args, **kwargs):
+        raise AssertionError("a network was built")
+
+    monkeypatch.setattr(serialization, "MLP", build)
+    edited = with_metadata(raw, layer_sizes=json.dumps(sizes),
+                           activations=json.dumps(["relu"] * (len(sizes) - 1)))
+    with pytest.raises(ValueError, match=match):
+        load_bytes(tmp_path, edited)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_with_a_valid_checksum(tmp_path, dtype, bad):
+    net = pymlp.MLP([3, 5, 4, 2], dtype=dtype, seed=0)
+    net.weights[1][2, 3] = bad
+    net.biases[2][0] = bad
+    path = tmp_path / "m.safetensors"
+    net.save(path)
+    with pytest.raises(ValueError, match="tensor W2 holds 1 NaN or infinite"):
+        pymlp.load(path)
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    data = bytearray(raw[8 + n:])
+    data[:net.dtype.itemsize] = np.array([bad], net.dtype).tobytes()
+    with pytest.raises(ValueError, match="tensor W1 holds 1 NaN or infinite"):
+        load_bytes(tmp_path, with_data(raw, bytes(data)))
+
+
+def test_trailing_bytes(tmp_path, raw):
+    with pytest.raises(ValueError, match=r"216 bytes, but 224 bytes follow "
+                       r"the header \(trailing bytes\)"):
+        load_bytes(tmp_path, raw + bytes(8))
+
+
+@pytest.mark.parametrize("length", [lambda size: size - 7,
+                                    lambda size: 2**64 - 1,
+                                    lambda size: (1 << 24) + 1])
+def test_header_length_above_the_file_size(tmp_path, raw, length):
+    n = length(len(raw))
+    with pytest.raises(ValueError, match=rf"header length \({n} bytes\) does "
+                       rf"not fit the file \({len(raw)} bytes\)"):
+        load_bytes(tmp_path, struct.pack("<Q", n) + raw[8:])
+
+
+def test_header_length_above_the_limit(tmp_path):
+    n = serialization.MAX_HEADER + 8
+    bad = tmp_path / "bad.safetensors"
+    with open(bad, "wb") as f:
+        f.write(struct.pack("<Q", n))
+        f.truncate(8 + n + 64)  # sparse: large enough for the header
+    with pytest.raises(ValueError, match=rf"header length \({n} bytes\) "
+                       r"does not fit the file .* or the limit"):
+        pymlp.load(bad)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("shape", [5.0, 4]), ("shape", [5, 4.0]),
+    ("data_offsets", [80.0, 160]), ("data_offsets", [80, 161]),
+    ("dtype", ["F32"]),
+])
+def test_tensor_entries_must_match_exactly(tmp_path, raw, field, value):
+    edited = rewrite_header(raw, lambda h: h["W2"].update({field: value}))
+    with pytest.raises(ValueError, match="tensor W2 is described as"):
+        load_bytes(tmp_path, edited)
+
+
+def test_reads_no_more_than_the_header_describes(tmp_path, raw,
+                                                 monkeypatch):
+    reads = []
+
+    class CountingReader(io.BufferedReader):
+        def read(self, n=-1):
+            reads.append(n)
+            return super().read(n)
+
+    monkeypatch.setattr(serialization, "open", raising=False,
+                        value=lambda path, mode: CountingReader(
+                            io.FileIO(path, mode.replace("b", ""))))
+    path = tmp_path / "m.safetensors"
+    pymlp.load(path)
+    assert min(reads) >= 0 and sum(reads) == len(raw)
+    reads.clear()
+    path.write_bytes(raw + bytes(1 << 20))
+    with pytest.raises(ValueError, match="trailing bytes"):
+        pymlp.load(path)
+    (n,) = struct.unpack("<Q", raw[:8])
+    assert min(reads) >= 0 and sum(reads) == 8 + n
+
+
+def test_io_problems_raise_os_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        pymlp.load(tmp_path / "missing.safetensors")
+    with pytest.raises(IsADirectoryError):
+        pymlp.load(tmp_path)
+
+
 def test_interrupted_save_keeps_the_old_file(tmp_path, net, monkeypatch):
     path = tmp_path / "m.safetensors"
     net.save(path)
@@ -124,9 +302,151 @@ def test_interrupted_save_keeps_the_old_file(tmp_path, net, monkeypatch):
     np.testing.assert_array_equal(pymlp.load(path).params, net.params)
 
 
+def test_temp_file_name_and_durable_rename(tmp_path, net, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    renamed, synced = [], []
+    replace, fsync = os.replace, os.fsync
+    monkeypatch.setattr(serialization.os, "replace", lambda src, dst:
+                        renamed.append(src) or replace(src, dst))
+    monkeypatch.setattr(serialization.os, "fsync",
+                        lambda fd: synced.append(os.fstat(fd)) or fsync(fd))
+    net.save(path)
+    name = os.path.basename(renamed[0])
+    assert re.fullmatch(rf"\.m\.safetensors\.{os.getpid()}\.[a-z0-9_]+"
+                        r"\.pymlp-tmp", name), name
+    # the data, then the directory holding the new name
+    assert [stat.S_ISDIR(st.st_mode) for st in synced] == [False, True]
+    assert synced[1].st_ino == os.stat(tmp_path).st_ino
+
+
+def dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+THEN = {"load": pymlp.load, "save": lambda path: pymlp.MLP([2, 1]).save(path)}
+
+
+@pytest.mark.parametrize("then", THEN)
+def test_stale_temp_files_only_are_removed(tmp_path, net, then):
+    path = tmp_path / "m.safetensors"
+    net.save(path)
+    dead = dead_pid()
+    live = subprocess.Popen([sys.executable, "-c", "input()"],
+                            stdin=subprocess.PIPE)
+    try:
+        stale = f".m.safetensors.{dead}.abcd_123.pymlp-tmp"
+        kept = [
+            f".m.safetensors.{live.pid}.abcd_123.pymlp-tmp",  # a live writer
+            f".m.safetensors.{os.getpid()}.abcd_123.pymlp-tmp",  # this one
+            f".other.safetensors.{dead}.abcd_123.pymlp-tmp",  # another path
+            f".m.safetensors.{dead}.abcd_123.tmp",  # other names...
+            f".m.safetensors.{dead}.pymlp-tmp",
+            f".m.safetensors.{dead}.ab.cd.pymlp-tmp",
+            f".m.safetensors.x{dead}.abcd_123.pymlp-tmp",
+            f"m.safetensors.{dead}.abcd_123.pymlp-tmp",
+            f".m.{dead}.abcd_123.pymlp-tmp",
+        ]
+        for name in kept + [stale]:
+            (tmp_path / name).write_bytes(b"partial")
+        THEN[then](path)
+        assert sorted(os.listdir(tmp_path)) == sorted(kept + [path.name])
+    finally:
+        live.communicate(b"\n", timeout=60)
+
+
+# A writer that saves a network of 2.4 million parameters (9.6 MB) in a loop
+WRITER = """
+import sys, pymlp
+net = pymlp.MLP([1000, 1200, 1000, 1], seed=0)
+while True:
+    net.save(sys.argv[1])
+"""
+
+
+def size_or_zero(path):
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+
+
+def stop_while_writing(child, directory, timeout=120):
+    """Poll `directory` until `child` has written into a temp file there,
+    and stop the child (SIGSTOP) while that file still exists; return its
+    path. A stopped child cannot finish the save in progress."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert child.poll() is None, "the writer exited"
+        for temp in directory.iterdir():
+            if temp.name.endswith(".pymlp-tmp") and size_or_zero(temp) > 0:
+                os.kill(child.pid, signal.SIGSTOP)
+                os.waitpid(child.pid, os.WUNTRACED)  # until it has stopped
+                if size_or_zero(temp) > 0:
+                    return temp
+                os.kill(child.pid, signal.SIGCONT)  # it renamed: try again
+        time.sleep(0.001)
+    pytest.fail(f"the writer wrote no temp file in {timeout} s")
+
+
+@pytest.mark.parametrize("then", THEN)
+def test_writer_killed_mid_save(tmp_path, net, then):
+    directory = tmp_path / "models"
+    directory.mkdir()
+    path = directory / "m.safetensors"
+    net.save(path)
+    old = path.read_bytes()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(pymlp.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [root, os.environ.get("PYTHONPATH")])))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
+                              env=env)
+    try:
+        temp = stop_while_writing(writer, directory)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert temp.exists()
+    # the file is the old one or one of the writer's complete saves
+    other = tmp_path / "copy.safetensors"
+    other.write_bytes(path.read_bytes())
+    loaded = pymlp.load(other)
+    if loaded.layer_sizes == net.layer_sizes:
+        assert other.read_bytes() == old
+    else:
+        assert loaded.layer_sizes == (1000, 1200, 1000, 1)
+    THEN[then](path)
+    assert os.listdir(directory) == ["m.safetensors"]
+
+
 def test_pickle_and_deepcopy(net, rng):
     X = rng.standard_normal((4, 3))
     for other in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
         np.testing.assert_array_equal(other.predict(X), net.predict(X))
         other.params[0] += 1
         assert other.params[0] != net.params[0]
+
+
+def test_a_face_and_its_fields_round_trip(tmp_path, net):
+    path = tmp_path / "face.safetensors"
+    fields = {"classes": ["a", "b"], "n_iter": 3, "params": {"alpha": 1e-4}}
+    serialization.save(net, path, kind="MLPClassifier", fields=fields)
+    other, kind, read_fields = serialization.read(path)
+    assert kind == "MLPClassifier" and read_fields == fields
+    np.testing.assert_array_equal(other.params, net.params)
+    # a bare network has no face
+    net.save(path)
+    assert serialization.read(path)[1:] == (None, {})
+
+
+def test_unknown_faces_are_refused(tmp_path, net):
+    with pytest.raises(ValueError, match="unknown kind"):
+        serialization.save(net, tmp_path / "x", kind="Pipeline")
+    path = tmp_path / "face.safetensors"
+    serialization.save(net, path, kind="MLPRegressor", fields={})
+    raw = path.read_bytes().replace(b'"kind":"MLPRegressor"',
+                                    b'"kind":"MLPRegressoX"')
+    (tmp_path / "odd.safetensors").write_bytes(raw)
+    with pytest.raises(ValueError, match="does not know"):
+        pymlp.load(tmp_path / "odd.safetensors")

@@ -49,6 +49,53 @@ def test_optimizer_steps_match_reference(rng, kind, dtype):
     assert opt.steps == 10
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "adam"])
+def test_sklearn_convention_steps_match_reference(rng, kind, dtype):
+    settings = {
+        "sgd": (pymlp.SGD(lr=0.1, convention="sklearn"), dict(lr=0.1)),
+        "momentum": (pymlp.SGD(lr=0.05, momentum=0.9, convention="sklearn"),
+                     dict(lr=0.05, momentum=0.9)),
+        "nesterov": (pymlp.SGD(lr=0.05, momentum=0.8, nesterov=True,
+                               convention="sklearn"),
+                     dict(lr=0.05, momentum=0.8, nesterov=True)),
+        "adam": (pymlp.Adam(lr=0.01, betas=(0.8, 0.99), eps=1e-3,
+                            convention="sklearn"),
+                 dict(lr=0.01, betas=(0.8, 0.99), eps=1e-3)),
+    }
+    opt, args = settings[kind]
+    p = rng.standard_normal(50).astype(dtype)
+    expect = p.astype(np.float64)
+    velocity = m = v = np.zeros(50)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for t in range(1, 11):
+        g = rng.standard_normal(50).astype(dtype)
+        if t == 6 and kind != "adam":  # the rate changes: the rules differ
+            opt.lr = args["lr"] = args["lr"] / 5
+        opt.step(p, g)
+        if kind == "adam":
+            expect, m, v = ref.adam_sklearn(expect, g.astype(np.float64), m,
+                                            v, t, **args)
+        else:
+            expect, velocity = ref.sgd_sklearn(
+                expect, g.astype(np.float64), velocity, **args)
+        np.testing.assert_allclose(p, expect, rtol=tol, atol=tol)
+    assert opt.steps == 10
+
+
+def test_sklearn_convention_differs_from_torch_where_it_should(rng):
+    # Adam: eps enters before or after the bias correction of v
+    g = rng.standard_normal(20)
+    p_torch, p_sklearn = np.zeros(20), np.zeros(20)
+    pymlp.Adam(lr=0.1, eps=1e-2).step(p_torch, g)
+    pymlp.Adam(lr=0.1, eps=1e-2, convention="sklearn").step(p_sklearn, g)
+    assert not np.allclose(p_torch, p_sklearn, rtol=1e-6)
+    with pytest.raises(ValueError, match="convention"):
+        pymlp.SGD(convention="keras")
+    with pytest.raises(ValueError, match="convention"):
+        pymlp.AdamW().convention = "sklearn"
+
+
 def test_fit_step_matches_gradient_and_update(rng):
     net = pymlp.MLP([3, 5, 2], activation="tanh", dtype="float64", seed=0)
     X, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
@@ -306,3 +353,34 @@ def test_against_torch_optim(rng):
             t.grad = torch.tensor(g)
             opt.step()
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_fit_takes_the_weighted_penalised_step(rng):
+    net = pymlp.MLP([3, 5, 2], activation="tanh", dtype="float64", seed=0)
+    X, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    w = rng.uniform(0.5, 2, 8)
+    value, grad = net.loss_and_flat_grad(X, y, "half_squared_error",
+                                         sample_weight=w, l2=0.3)
+    expect = net.params - 0.1 * grad
+    history = net.fit(X, y, "half_squared_error", pymlp.SGD(lr=0.1),
+                      epochs=1, sample_weight=w, l2=0.3)
+    np.testing.assert_allclose(net.params, expect, rtol=1e-13, atol=1e-15)
+    assert history.loss[0] == pytest.approx(value, rel=1e-13)
+    W_norm2 = sum((W ** 2).sum() for W in pymlp.MLP(
+        [3, 5, 2], activation="tanh", dtype="float64", seed=0).weights)
+    assert history.penalty[0] == pytest.approx(0.5 * 0.3 * W_norm2 / w.sum(),
+                                               rel=1e-12)
+
+
+def test_sample_weights_follow_their_rows_through_shuffles(rng):
+    # rows of weight 0 carry absurd targets: any misalignment shows at once
+    X = rng.standard_normal((64, 3))
+    y = X.sum(axis=1, keepdims=True)
+    w = np.ones(64)
+    w[::4] = 0
+    y[::4] = 1e6
+    net = pymlp.MLP([3, 8, 1], seed=0)
+    history = net.fit(X, y, optimizer=pymlp.Adam(1e-2), epochs=20,
+                      batch_size=7, seed=3, sample_weight=w)
+    assert max(history.loss) < 50
+    assert net.loss(X[w > 0], y[w > 0]) < history.loss[0]
