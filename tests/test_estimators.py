@@ -762,3 +762,80 @@ def test_pipeline_and_grid_search():
     search.fit(X, y)
     assert search.best_score_ > 0.9
     assert search.predict(X).shape == (150,)
+
+
+# -- model files ---------------------------------------------------------------
+
+def fitted_attributes(est):
+    return {k: v for k, v in vars(est).items()
+            if k.endswith("_") and k not in ("coefs_", "intercepts_", "net_")}
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (MLPClassifier(max_iter=4, early_stopping=True, **SMALL),
+             np.array(["setosa", "versicolor", "virginica"])[Y_IRIS]),
+    lambda: (MLPClassifier(solver="lbfgs", max_iter=4, hidden_layer_sizes=6,
+                           n_iter_no_change=np.inf), Y_IRIS == 1),
+    lambda: (MLPClassifier(max_iter=4, **SMALL),
+             np.stack([Y_IRIS == 0, X_IRIS[:, 0] > 0], axis=1).astype(int)),
+    lambda: (MLPRegressor(loss="poisson", max_iter=4, **SMALL),
+             np.exp(X_IRIS[:, :2])),
+    lambda: (MLPRegressor(solver="sgd", max_iter=4, **SMALL), X_IRIS[:, 0]),
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_model_file_round_trip(tmp_path, make, dtype):
+    pd = pytest.importorskip("pandas")
+    est, y = make()
+    X = pd.DataFrame(X_IRIS.astype(dtype), columns=["a", "b", "c", "d"])
+    est.fit(X, y)
+    est.save(tmp_path / "model.safetensors")
+    other = pymlp.load(tmp_path / "model.safetensors")
+    assert type(other) is type(est)
+    assert other.get_params() == est.get_params()
+    assert repr(other) == repr(est)
+    mine, theirs = fitted_attributes(other), fitted_attributes(est)
+    assert sorted(mine) == sorted(theirs)
+    for name, value in theirs.items():
+        if name != "_label_binarizer":
+            assert_array_equal(mine[name], value, err_msg=name)
+    assert_same_params(other, est)
+    assert other.coefs_[0].dtype == dtype
+    assert_array_equal(other.predict(X), est.predict(X))
+    if hasattr(est, "partial_fit") and not est.early_stopping:
+        other.partial_fit(X, y)  # trains on, with a new optimizer
+
+
+def test_model_files_refuse_wrong_fields(tmp_path):
+    from pymlp import serialization
+    est = MLPClassifier(max_iter=2, **SMALL).fit(X_IRIS, Y_IRIS)
+    est.save(tmp_path / "good")
+    net, kind, fields = serialization.read(tmp_path / "good")
+
+    def refused(change, message):
+        broken = copy.deepcopy(fields)
+        change(broken)
+        serialization.save(net, tmp_path / "bad", kind=kind, fields=broken)
+        with pytest.raises(ValueError, match=message):
+            pymlp.load(tmp_path / "bad")
+
+    refused(lambda f: f.update(version=7), "of version 7")
+    refused(lambda f: f["params"].pop("alpha"), "are not those of")
+    refused(lambda f: f["params"].update(activation="softmax"),
+            "'activation' parameter")
+    refused(lambda f: f["params"].update(hidden_layer_sizes=[9]),
+            r"hidden layers \[8\] do not match")
+    refused(lambda f: f["params"].update(activation="tanh"),
+            "activations .* do not match")
+    refused(lambda f: f.update(classes=[0, 1]), "do not make 'multiclass'")
+    refused(lambda f: f.update(classes=[0, 1, 2, 3]), "has 3 outputs")
+    refused(lambda f: f.update(classes=[[0], 1, 2]), "not a list of labels")
+    refused(lambda f: f.update(classes_dtype="<M8[s]"), "classes dtype")
+    refused(lambda f: f["fitted"].update(n_iter_="3"), "not a count")
+    refused(lambda f: f["fitted"].update(loss_curve_=[0.5, "x"]),
+            "not a number")
+    refused(lambda f: f["fitted"].update(feature_names_in_=["a"]),
+            "feature names")
+    refused(lambda f: f["fitted"].update(out_activation_="logistic"),
+            "output activation")
+    with pytest.raises(ValueError, match="unknown kind"):
+        serialization.save(net, tmp_path / "bad", kind="Pipeline")

@@ -22,7 +22,8 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, \
     validate_data
 
-from pymlp.estimators import _solvers
+from pymlp import serialization
+from pymlp.estimators import _files, _solvers
 from pymlp.network import MLP
 from pymlp.optim import SGD, Adam
 
@@ -209,7 +210,6 @@ class BaseMLP(BaseEstimator):
             self._initialize(y, layer_units, dtype, rng)
         else:
             self._network(layer_units)
-        self.net_.n_threads = self.n_threads
         if self.solver in STOCHASTIC_SOLVERS:
             _solvers.fit_stochastic(self, X, y, sample_weight, rng,
                                     incremental)
@@ -229,7 +229,7 @@ class BaseMLP(BaseEstimator):
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
-        net = MLP(layer_units, activation=HIDDEN_ACTIVATIONS[self.activation],
+        net = MLP(layer_units, activation=self._hidden_activation(),
                   output_activation="identity", dtype=dtype, seed=0,
                   n_threads=self.n_threads)
         # Glorot and Bengio's uniform rule, with scikit-learn's factor (2
@@ -273,6 +273,7 @@ class BaseMLP(BaseEstimator):
         assigned by hand are copied into it and become its views again.
         With layer_units, check that the network has those sizes."""
         net = self.net_
+        net.n_threads = self.n_threads  # as set now, also after the fit
         if layer_units is not None and list(net.layer_sizes) != layer_units:
             raise ValueError(
                 f"warm_start and partial_fit continue the fitted network, "
@@ -302,6 +303,10 @@ class BaseMLP(BaseEstimator):
                     view[...] = value
         self.coefs_, self.intercepts_ = weights, biases
         return net
+
+    def _hidden_activation(self):
+        """pymlp's name of the hidden layers' activation."""
+        return HIDDEN_ACTIVATIONS[self.activation]
 
     def _engine_loss(self):
         return ENGINE_LOSSES[self.out_activation_]
@@ -350,7 +355,7 @@ class BaseMLP(BaseEstimator):
 
     def _check_X(self, X):
         """X checked against the fitted data, in the network's dtype."""
-        check_is_fitted(self)
+        check_is_fitted(self, "net_")
         return validate_data(self, X, accept_sparse=["csr", "csc"],
                              dtype=self.net_.dtype, reset=False)
 
@@ -367,7 +372,32 @@ class BaseMLP(BaseEstimator):
             return np.nan
         return score_function(y, y_pred, sample_weight=sample_weight)
 
-    # -- pickling ------------------------------------------------------------
+    # -- model files and pickling --------------------------------------------
+
+    def save(self, path):
+        """Write the fitted estimator to a pymlp model file (safetensors),
+        atomically: the network's weights, with the parameters, classes
+        and fitted records as metadata. pymlp.load(path) reads it back,
+        without executing anything from the file: the safe alternative to
+        pickle. The optimizer's state is not kept (a partial_fit after
+        loading starts a new one), nor a RandomState instance given as
+        random_state.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        check_is_fitted(self, "net_")
+        serialization.save(self._network(), path, kind=self._file_kind,
+                           fields=_files.fields_of(self))
+
+    @classmethod
+    def _from_file(cls, net, fields):
+        """The fitted estimator a model file holds: its network and its
+        fields, as pymlp.load reads them (ValueError if they are not
+        those of a fitted estimator of this class)."""
+        return _files.estimator_from(cls, net, fields)
+
 
     def __getstate__(self):
         # a copy: object.__getstate__ may hand back __dict__ itself

@@ -64,6 +64,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  n_threads=None):
         self._set_params_from(locals())
 
+    _file_kind = "MLPClassifier"  # its kind in model files
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True

@@ -62,6 +62,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  max_fun=15000, n_threads=None):
         self._set_params_from(locals())
 
+    _file_kind = "MLPRegressor"  # its kind in model files
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
