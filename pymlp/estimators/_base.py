@@ -281,27 +281,26 @@ class BaseMLP(BaseEstimator):
                 f"hidden_layer_sizes need {layer_units}; set "
                 "warm_start=False to fit a new network")
         weights, biases = net.weights, net.biases
-        if (len(self.coefs_) == len(weights)
-                and len(self.intercepts_) == len(biases)
-                and all(a is b for a, b in zip(self.coefs_, weights))
-                and all(a is b for a, b in zip(self.intercepts_, biases))):
-            return net
-        if len(self.coefs_) != len(weights) or len(self.intercepts_) != len(
-                biases):
+        if (len(self.coefs_) != len(weights)
+                or len(self.intercepts_) != len(biases)):
             raise ValueError(
                 f"coefs_ and intercepts_ must hold {len(weights)} arrays "
                 f"each, got {len(self.coefs_)} and {len(self.intercepts_)}")
-        for name, values, views in (("coefs_", self.coefs_, weights),
-                                    ("intercepts_", self.intercepts_,
-                                     biases)):
-            for l, (value, view) in enumerate(zip(values, views)):
-                value = np.asarray(value)
-                if value.shape != view.shape:
-                    raise ValueError(f"{name}[{l}] has shape {value.shape}, "
-                                     f"but the network needs {view.shape}")
-                if value is not view:
-                    view[...] = value
-        self.coefs_, self.intercepts_ = weights, biases
+        assigned = [
+            (f"{name}[{l}]", value, view)
+            for name, values, views in (("coefs_", self.coefs_, weights),
+                                        ("intercepts_", self.intercepts_,
+                                         biases))
+            for l, (value, view) in enumerate(zip(values, views))
+            if value is not view]
+        for name, value, view in assigned:
+            value = np.asarray(value)
+            if value.shape != view.shape:
+                raise ValueError(f"{name} has shape {value.shape}, but the "
+                                 f"network needs {view.shape}")
+            view[...] = value
+        if assigned:
+            self.coefs_, self.intercepts_ = weights, biases
         return net
 
     def _hidden_activation(self):

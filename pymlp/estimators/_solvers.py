@@ -20,7 +20,6 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import shuffle
 
 from pymlp.optim import SGD
 
@@ -159,8 +158,10 @@ def fit_stochastic(est, X, y, sample_weight, rng, incremental):
         est.n_iter_ = 0
         for _ in range(est.max_iter):
             if est.shuffle:
-                # scikit-learn shuffles the previous epoch's order again
-                order = shuffle(order, random_state=rng)
+                # scikit-learn reshuffles the previous epoch's order with
+                # sklearn.utils.shuffle, which permutes an arange with the
+                # RandomState: the same draws as this, at a tenth the cost
+                order = order[rng.permutation(n_samples)]
             try:
                 loss, penalty = epochs.run(optimizer,
                                            order if est.shuffle else None)
