@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
+import joblib  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 from scipy.special import erf, xlogy  # noqa: E402
 from numpy.testing import assert_allclose, assert_array_equal  # noqa: E402
@@ -21,7 +22,7 @@ from sklearn import neural_network  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_iris, make_regression  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa
@@ -762,6 +763,11 @@ def test_pipeline_and_grid_search():
     search.fit(X, y)
     assert search.best_score_ > 0.9
     assert search.predict(X).shape == (150,)
+    # fits in parallel threads (joblib's processes cost seconds to start)
+    clf = MLPClassifier(max_iter=5, **SMALL)
+    with joblib.parallel_config(backend="threading"):
+        parallel = cross_val_score(clf, X_IRIS, Y_IRIS, n_jobs=2)
+    assert_array_equal(parallel, cross_val_score(clf, X_IRIS, Y_IRIS))
 
 
 # -- model files ---------------------------------------------------------------
