@@ -112,7 +112,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _stratify_by(self, y):
         """Early stopping's split keeps the classes' proportions, except
-        for multilabel targets."""
+        for multilabel targets, as scikit-learn documents it (its code
+        stratifies two-class targets only)."""
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return None
         return y
