@@ -397,7 +397,6 @@ class BaseMLP(BaseEstimator):
         those of a fitted estimator of this class)."""
         return _files.estimator_from(cls, net, fields)
 
-
     def __getstate__(self):
         # a copy: object.__getstate__ may hand back __dict__ itself
         state = dict(super().__getstate__())
@@ -405,28 +404,10 @@ class BaseMLP(BaseEstimator):
             # coefs_ and intercepts_ are rebuilt as views of net_'s copy
             self._network()
             del state["coefs_"], state["intercepts_"]
-        optimizer = state.pop("_optimizer", None)
-        if optimizer is not None:
-            # an optimizer holds a reference to its network, which does
-            # not pickle: keep what it has learnt and rebuild it on load
-            state["_optimizer_state"] = (
-                optimizer.lr, optimizer.steps,
-                None if optimizer.state is None else optimizer.state.copy())
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
-        saved = state.pop("_optimizer_state", None)
         super().__setstate__(state)
         if "net_" in state:
             self.coefs_, self.intercepts_ = (self.net_.weights,
                                              self.net_.biases)
-        if saved is not None:
-            lr, steps, values = saved
-            optimizer = self._new_optimizer()
-            optimizer.lr = lr
-            if values is not None:
-                optimizer.bind(self.net_.params, self.net_)
-                optimizer.state[...] = values
-                optimizer.steps = steps
-            self._optimizer = optimizer
