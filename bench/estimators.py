@@ -19,12 +19,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 import warnings
+
+from compare import cpu_model  # bench/ is the script's directory
 
 TASKS = ("digits", "regression")
 LIBRARIES = ("pymlp", "sklearn")
@@ -81,17 +82,6 @@ def run_worker(lib, task, threads):
         [sys.executable, os.path.abspath(__file__), "--worker", lib, task],
         env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def table(results):

@@ -10,3 +10,22 @@ __version__ = "0.1.0"
 
 __all__ = ["MLP", "gradcheck", "SGD", "Adam", "AdamW", "Optimizer", "load",
            "History", "build_info", "get_num_threads", "set_num_threads"]
+
+# Faces that need optional extras are imported on first access, so that
+# `import pymlp` works without them: name -> the module that defines it.
+LAZY = {"MLPClassifier": "pymlp.estimators",
+        "MLPRegressor": "pymlp.estimators",
+        "to_onnx": "pymlp.export.onnx",
+        "to_torch": "pymlp.export.torch",
+        "from_torch": "pymlp.export.torch"}
+
+
+def __getattr__(name):
+    if name in LAZY:
+        import importlib
+        return getattr(importlib.import_module(LAZY[name]), name)
+    raise AttributeError(f"module 'pymlp' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(LAZY))

@@ -85,6 +85,9 @@ class Optimizer:
     def __getstate__(self):
         state = self.__dict__.copy()
         del state["_lock"]  # a lock cannot be copied; a copy gets its own
+        # nor can the reference to the network: a copy's state (moments,
+        # steps) is adopted by the first network of its shape it trains
+        state["_owner"] = None
         return state
 
     def __setstate__(self, state):
@@ -121,7 +124,11 @@ class Optimizer:
                                  "dtype since this optimizer last used them;"
                                  " call .reset() first")
             return
-        self.state = np.zeros(length, dtype=params.dtype)
+        adopted = (self.state is not None and self.state.dtype == params.dtype
+                   and self.state.shape[0] == length)
+        if not adopted:  # a first use (or a copy's state of another shape)
+            self.state = np.zeros(length, dtype=params.dtype)
+            self.steps = 0
         self._owner = weakref.ref(owner)
 
     def _per_param(self):

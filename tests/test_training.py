@@ -384,3 +384,21 @@ def test_sample_weights_follow_their_rows_through_shuffles(rng):
                       batch_size=7, seed=3, sample_weight=w)
     assert max(history.loss) < 50
     assert net.loss(X[w > 0], y[w > 0]) < history.loss[0]
+
+
+def test_a_copied_optimizer_goes_on_where_it_was(rng):
+    import pickle
+    X, y = rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    net = pymlp.MLP([3, 4, 1], seed=0)
+    opt = pymlp.Adam(lr=1e-2)
+    net.fit(X, y, optimizer=opt, epochs=3)
+    twin_net, twin_opt = pickle.loads(pickle.dumps((net, opt)))
+    assert twin_opt.steps == 3
+    net.fit(X, y, optimizer=opt, epochs=2)
+    twin_net.fit(X, y, optimizer=twin_opt, epochs=2)
+    np.testing.assert_array_equal(net.params, twin_net.params)
+    # a copy whose state fits no longer starts over on another shape
+    other = pymlp.MLP([3, 7, 1], seed=0)
+    fresh = pickle.loads(pickle.dumps(opt))
+    other.fit(X, y, optimizer=fresh, epochs=1)
+    assert fresh.steps == 1
