@@ -6,9 +6,15 @@ select AVX2 or AVX-512 (by pragmas inside them), and the engine calls them
 only when the CPU reports those features. OpenMP is used when the compiler
 accepts -fopenmp. Set PYMLP_DEBUG=1 to build with Cython's bounds and
 initialisation checks on, for a debugging test run.
+
+The public C headers (PUBLIC_HEADERS: the stable embedding API and the
+engine's types it uses) are copied from csrc/ into the package's include/
+directory at each build, in place or into the wheel, so that
+pymlp.get_include() finds them; csrc/ stays their one source.
 """
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,6 +22,7 @@ import tempfile
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 C_SOURCES = [
     "csrc/engine.c",
@@ -24,6 +31,9 @@ C_SOURCES = [
     "csrc/ukernel_avx2.c",
     "csrc/ukernel_avx512.c",
 ]
+
+# What other extensions compile against (csrc/internal.h is not public)
+PUBLIC_HEADERS = ["csrc/pymlp.h", "csrc/pymlp_embed.h"]
 
 DEBUG = os.environ.get("PYMLP_DEBUG", "") not in ("", "0")
 
@@ -78,7 +88,23 @@ extension = Extension(
     extra_link_args=OPENMP,
 )
 
+
+class BuildExt(build_ext):
+    """build_ext that also puts PUBLIC_HEADERS in pymlp/include/, beside
+    the extension module it builds."""
+
+    def run(self):
+        super().run()
+        package = os.path.dirname(self.get_ext_fullpath("pymlp._engine"))
+        include = os.path.join(package, "include")
+        os.makedirs(include, exist_ok=True)
+        for header in PUBLIC_HEADERS:
+            shutil.copyfile(header, os.path.join(
+                include, os.path.basename(header)))
+
+
 setup(
     ext_modules=cythonize([extension],
                           compiler_directives=COMPILER_DIRECTIVES),
+    cmdclass={"build_ext": BuildExt},
 )
