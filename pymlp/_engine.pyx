@@ -83,6 +83,7 @@ cdef class NetSpec:
     """The architecture as the C engine reads it: n[0..L] and codes."""
     cdef pymlp_net net
     cdef readonly object sizes, activations
+    cdef readonly int64_t widest  # the widest layer
 
     def __init__(self, sizes, activation_codes):
         sizes, codes = list(sizes), list(activation_codes)
@@ -102,6 +103,7 @@ cdef class NetSpec:
                              "is 2**48)")
         self.sizes = np.ascontiguousarray(sizes, dtype=np.int64)
         self.activations = np.ascontiguousarray(codes, dtype=np.intc)
+        self.widest = max(int(n) for n in sizes)
         cdef const int64_t[::1] s = self.sizes
         cdef const int[::1] a = self.activations
         self.net.n_layers = a.shape[0]
@@ -114,10 +116,9 @@ cdef class NetSpec:
     def check_rows(self, rows):
         """ValueError unless `rows` rows of every layer fit the engine's
         sizes."""
-        widest = int(max(self.sizes))
-        if not 1 <= rows or rows * widest > MAX_ELEMENTS:
-            raise ValueError(f"{rows} rows of width {widest} are too many "
-                             "for one call (the limit is 2**48 values)")
+        if not 1 <= rows or rows * self.widest > MAX_ELEMENTS:
+            raise ValueError(f"{rows} rows of width {self.widest} are too "
+                             "many for one call (the limit is 2**48 values)")
 
     def work_len(self, int64_t batch, int n_threads, dtype):
         self.check_rows(batch)

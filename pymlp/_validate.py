@@ -145,6 +145,8 @@ def _converted(arr, dtype):
     """arr as a C-contiguous array of dtype. Values beyond dtype's range
     become infinity, which check_finite then reports as a ValueError, so
     NumPy's overflow warning would only repeat it."""
+    if arr.dtype == dtype and arr.flags.c_contiguous:
+        return arr  # already right: no copy, nothing to overflow
     with np.errstate(over="ignore"):
         return np.ascontiguousarray(arr, dtype=dtype)
 
@@ -196,11 +198,13 @@ def as_targets(y, n_samples, width, loss_code, dtype, name="y"):
                          f"{y.shape[0]}")
     y = _converted(y, dtype)
     check_finite(y, name)
-    low, high = _TARGET_RANGES.get(loss_code, (-np.inf, np.inf))
-    if y.min() < low or y.max() > high:
-        loss = next(k for k, v in LOSSES.items() if v == loss_code)
-        raise ValueError(f"{name} must lie in [{low}, {high}] for {loss}, "
-                         f"got values from {y.min()} to {y.max()}")
+    if loss_code in _TARGET_RANGES:
+        low, high = _TARGET_RANGES[loss_code]
+        if y.min() < low or y.max() > high:
+            loss = next(k for k, v in LOSSES.items() if v == loss_code)
+            raise ValueError(f"{name} must lie in [{low}, {high}] for "
+                             f"{loss}, got values from {y.min()} to "
+                             f"{y.max()}")
     return y
 
 

@@ -400,9 +400,12 @@ class MLP:
                 if not callable(cb):
                     raise TypeError(f"callbacks must be callables, got "
                                     f"{cb!r}")
+            shuffle = bool(shuffle) and batch_size < n
             # the engine expands the seed with splitmix64: any 64 bits do
-            seed64 = (int.from_bytes(os.urandom(8), "little") if seed is None
-                      else check_int(seed, "seed", minimum=0) % 2 ** 64)
+            if seed is not None:
+                seed64 = check_int(seed, "seed", minimum=0) % 2 ** 64
+            else:  # fresh entropy, only where rows are shuffled
+                seed64 = int.from_bytes(os.urandom(8), "little") * shuffle
             optimizer.bind(self._params, self)
             threads = self._threads()
             grad, snapshot, opt_snapshot, work = self._fit_buffers(
@@ -410,7 +413,7 @@ class MLP:
             trainer = _engine.Trainer(
                 self._spec, objective.code, objective.X, objective.y,
                 objective.sample_weight, objective.l2, batch_size,
-                bool(shuffle) and batch_size < n, seed64, self._params, grad,
+                shuffle, seed64, self._params, grad,
                 snapshot, work, optimizer.state, opt_snapshot,
                 optimizer.hyper(), optimizer.steps, threads)
             sizes = self._sizes

@@ -1,27 +1,27 @@
-"""Model files: safetensors, the ML ecosystem's data-only weights format.
+"""Model files: safetensors, the ML ecosystem's data-only weights format,
+read and written with its reference implementation (the `safetensors`
+package: memory-mapped, fuzzed upstream).
 
-Layout (https://github.com/huggingface/safetensors): an 8-byte
-little-endian header length N, N bytes of JSON describing each tensor
-(dtype, shape, byte range), then the raw little-endian tensor bytes. pymlp
-stores W1, b1, ..., WL, bL (W[l] of shape (n[l-1], n[l])) and puts the
-architecture, the activations, the dtype, a format version and a SHA-256 of
-the tensor bytes in the header's __metadata__. A file may also hold a face
-of the network (a scikit-learn estimator): its kind and its fields, as
-JSON, in the metadata. Loading parses JSON and copies bytes: no code is
-ever executed, it reads no more than the header describes, and every
-field is checked before a network is built."""
+A file holds W1, b1, ..., WL, bL (W[l] of shape (n[l-1], n[l])) and, in the
+header's __metadata__, the architecture, the activations, the dtype, a
+format version and a SHA-256 of the tensors' little-endian bytes in that
+layer order. It may also hold a face of the network (a scikit-learn
+estimator): its kind and its fields, as JSON. Loading parses data only:
+no code is ever executed, and every field is checked on top of the
+library's own checks before a network is built. Files written by pymlp
+0.1's own writer (the same format, tensors in layer order) still load."""
 import contextlib
 import hashlib
 import importlib
 import json
-import math
 import os
 import re
 import reprlib
-import struct
 import tempfile
 
 import numpy as np
+from safetensors import SafetensorError, safe_open
+from safetensors.numpy import save as safetensors_bytes
 
 from pymlp._validate import ACTIVATIONS, DTYPES
 from pymlp.network import MLP
@@ -29,7 +29,6 @@ from pymlp.network import MLP
 FORMAT = "pymlp"
 FORMAT_VERSION = 1
 ST_DTYPES = {"float32": "F32", "float64": "F64"}
-MAX_HEADER = 1 << 24  # a pymlp header is a few kB; refuse absurd lengths
 TEMP_SUFFIX = ".pymlp-tmp"
 # The faces a file may hold: kind -> (module, class). The class rebuilds
 # itself from the network and its fields with `_from_file(net, fields)`.
@@ -58,31 +57,23 @@ def save(net, path, kind=None, fields=None):
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; known: {sorted(KINDS)}")
     _remove_stale_temps(path)
-    tensors = []
-    for W, b in zip(net.weights, net.biases):
-        tensors += [W, b]
-    data = b"".join(np.ascontiguousarray(t, dtype=t.dtype.newbyteorder("<"))
-                    .tobytes() for t in tensors)
-    header = {"__metadata__": {
+    tensors = {}
+    for l, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
+        tensors[f"W{l}"], tensors[f"b{l}"] = W, b
+    metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
         "layer_sizes": json.dumps(list(net.layer_sizes)),
         "activations": json.dumps(list(net.activations)),
         "dtype": net.dtype.name,
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }}
+        "sha256": _digest(tensors.values()),
+    }
     if kind is not None:
-        header["__metadata__"]["kind"] = kind
-        header["__metadata__"]["fields"] = json.dumps(fields or {})
-    offset = 0
-    for i, t in enumerate(tensors):
-        name = f"{'Wb'[i % 2]}{i // 2 + 1}"
-        header[name] = {"dtype": ST_DTYPES[net.dtype.name],
-                        "shape": list(t.shape),
-                        "data_offsets": [offset, offset + t.nbytes]}
-        offset += t.nbytes
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes
+        metadata["kind"] = kind
+        metadata["fields"] = json.dumps(fields or {})
+    data = safetensors_bytes(
+        {name: np.ascontiguousarray(t) for name, t in tensors.items()},
+        metadata=metadata)
     directory, base = os.path.split(os.path.abspath(path))
     # the PID in the name tells a later save or load whether the writer died
     fd, tmp = tempfile.mkstemp(dir=directory,
@@ -90,8 +81,6 @@ def save(net, path, kind=None, fields=None):
                                suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(struct.pack("<Q", len(text)))
-            f.write(text)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -143,14 +132,6 @@ def _show(value):
     return reprlib.repr(value)
 
 
-def _read(f, n, path, what):
-    data = f.read(n)
-    if len(data) != n:  # the file shrank since its size was read
-        raise _fail(path, f"it ends {len(data)} bytes into its {what} "
-                    f"({n} bytes)")
-    return data
-
-
 def _parse_json(text, path, what):
     try:
         if isinstance(text, bytes):
@@ -170,10 +151,17 @@ def _text(meta, key, path):
     return value
 
 
-def _architecture(header, path):
+def _digest(tensors):
+    """SHA-256 of the tensors' little-endian bytes, one after the other."""
+    sha = hashlib.sha256()
+    for t in tensors:
+        sha.update(np.ascontiguousarray(t, t.dtype.newbyteorder("<")).data)
+    return sha.hexdigest()
+
+
+def _architecture(meta, path):
     """layer_sizes, activations, dtype and SHA-256 from the metadata, each
     checked for type and value."""
-    meta = header.get("__metadata__")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _fail(path, "it has no pymlp metadata (a safetensors file "
                     "from another tool?)")
@@ -201,34 +189,6 @@ def _architecture(header, path):
     return sizes, activations, DTYPES[dtype_name], _text(meta, "sha256", path)
 
 
-def _check_tensors(header, sizes, dtype, path):
-    """(name, begin, end) of W1, b1, W2, ... in file order, after checking
-    that the header describes exactly these tensors, contiguous."""
-    shapes = {}
-    for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
-        shapes[f"W{l}"] = [n_in, n_out]
-        shapes[f"b{l}"] = [n_out]
-    names = sorted(k for k in header if k != "__metadata__")
-    if names != sorted(shapes):
-        raise _fail(path, f"it holds tensors {_show(names)}, expected "
-                    f"{_show(list(shapes))}")
-    specs, offset, st_dtype = [], 0, ST_DTYPES[dtype.name]
-    for name, shape in shapes.items():
-        end = offset + dtype.itemsize * math.prod(shape)
-        expected = {"dtype": st_dtype, "shape": shape,
-                    "data_offsets": [offset, end]}
-        entry = header[name]
-        # == alone would take 4.0 or true for 4 and 1
-        if entry != expected or any(
-                type(v) is not int
-                for v in entry["shape"] + entry["data_offsets"]):
-            raise _fail(path, f"tensor {name} is described as {_show(entry)}"
-                        f", expected {expected}")
-        specs.append((name, offset, end))
-        offset = end
-    return specs
-
-
 def load(path):
     """Read a model written by `save`: the network, or the face of it that
     the file holds (a fitted MLPClassifier or MLPRegressor).
@@ -247,9 +207,10 @@ def read(path):
     """Read a network written by `save`, with the kind and fields of the
     face it holds (None and {} for a bare network).
 
-    Reads the 8-byte header length, the header, then exactly the tensor
-    bytes the header describes, and checks every field, the SHA-256 of the
-    tensor bytes and that every weight is finite before a network is built.
+    The safetensors library checks the header, the tensors' offsets and
+    that they cover the file exactly; then every metadata field, each
+    tensor's name, dtype and shape, the SHA-256 of the tensor bytes and
+    that every weight is finite are checked before a network is built.
 
     Parameters
     ----------
@@ -269,54 +230,40 @@ def read(path):
     """
     path = os.fsdecode(path)
     _remove_stale_temps(path)
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size < 8:
-            raise _fail(path, f"it has {size} bytes, fewer than a header")
-        (n,) = struct.unpack("<Q", _read(f, 8, path, "header length"))
-        if n > MAX_HEADER or 8 + n > size:
-            raise _fail(path, f"its header length ({n} bytes) does not fit "
-                        f"the file ({size} bytes) or the limit "
-                        f"({MAX_HEADER} bytes): truncated or not safetensors")
-        header = _parse_json(_read(f, n, path, "header"), path, "header")
-        if not isinstance(header, dict):
-            raise _fail(path, "its header is not a JSON object")
-        sizes, activations, dtype, digest = _architecture(header, path)
-        kind, fields = _face(header["__metadata__"], path)
-
-        # The sizes come from the file and may be absurd: the bytes they
-        # describe are counted in Python ints and compared with what the
-        # file holds before anything is allocated.
-        n_data = size - 8 - n
-        if max(sizes) > n_data:
-            raise _fail(path, f"layer_sizes {_show(sizes)} need more tensor "
-                        f"bytes than the file holds ({n_data})")
-        n_described = dtype.itemsize * sum(
-            n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
-        if n_described != n_data:
-            cause = "truncated" if n_data < n_described else "trailing bytes"
-            raise _fail(path, f"its tensors take {n_described} bytes, but "
-                        f"{n_data} bytes follow the header ({cause})")
-
-        specs = _check_tensors(header, sizes, dtype, path)
-        data = _read(f, n_described, path, "tensor bytes")
-    if hashlib.sha256(data).hexdigest() != digest:
+    try:
+        with safe_open(path, framework="numpy") as f:
+            meta = f.metadata()
+            sizes, activations, dtype, digest = _architecture(meta, path)
+            kind, fields = _face(meta, path)
+            shapes = {}
+            for l, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]),
+                                              start=1):
+                shapes[f"W{l}"], shapes[f"b{l}"] = [n_in, n_out], [n_out]
+            if sorted(f.keys()) != sorted(shapes):
+                raise _fail(path, f"it holds tensors {_show(list(f.keys()))}"
+                            f", expected {_show(list(shapes))}")
+            for name, shape in shapes.items():
+                found = f.get_slice(name)
+                if (found.get_shape() != shape
+                        or found.get_dtype() != ST_DTYPES[dtype.name]):
+                    raise _fail(path, f"tensor {name} is {found.get_dtype()} "
+                                f"of shape {_show(found.get_shape())}, "
+                                f"expected {ST_DTYPES[dtype.name]} of shape "
+                                f"{shape}")
+            arrays = [f.get_tensor(name) for name in shapes]
+    except SafetensorError as e:
+        raise _fail(path, f"it is not valid safetensors ({e})") from None
+    if _digest(arrays) != digest:
         raise _fail(path, "the tensor bytes do not match their checksum "
-                    "(the file is corrupted or truncated)")
-    arrays = []
-    for name, begin, end in specs:
-        values = np.frombuffer(data, dtype=dtype.newbyteorder("<"),
-                               count=(end - begin) // dtype.itemsize,
-                               offset=begin)
+                    "(the file is corrupted)")
+    for name, values in zip(shapes, arrays):
         if not np.isfinite(values).all():
             raise _fail(path, f"tensor {name} holds "
                         f"{np.count_nonzero(~np.isfinite(values))} NaN or "
                         "infinite values")
-        arrays.append(values)
-
     net = MLP(sizes, activation=list(activations[:-1]),
               output_activation=activations[-1], dtype=dtype, seed=0)
-    net.params = np.concatenate(arrays)
+    net.params = np.concatenate([a.reshape(-1) for a in arrays])
     return net, kind, fields
 
 

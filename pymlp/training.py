@@ -21,6 +21,8 @@ import numpy as np
 from pymlp import _engine
 
 CALL_SECONDS = 0.1
+# calls estimated shorter than this are not stopped from inside by Ctrl-C
+INTERRUPTIBLE_SECONDS = 0.01
 # A pessimistic rate for sizing calls (the engine is usually faster; a
 # slower guess only makes calls shorter).
 ASSUMED_FLOPS = 5e9
@@ -110,7 +112,6 @@ def run(trainer, optimizer, epochs, flops_per_row, evaluate=None,
     optimizer.steps follows the updates done, also when an exception ends
     the run.
     """
-    interruptible = _sigint_stops_calls()
     history = History()
     per_epoch = bool(callbacks) or evaluate is not None
 
@@ -120,6 +121,9 @@ def run(trainer, optimizer, epochs, flops_per_row, evaluate=None,
     n_batches = trainer.n_batches
     epochs_per_call = 1 if per_epoch else max(
         1, batches_per_call // n_batches)
+    # a call too short to notice is not worth the hook's cost (a few us)
+    longest = batch_seconds * min(n_batches * epochs, batches_per_call)
+    interruptible = longest > INTERRUPTIBLE_SECONDS and _sigint_stops_calls()
 
     progress = _Progress(epochs) if verbose else None
     losses = np.empty(epochs_per_call, dtype=np.float64)

@@ -188,7 +188,20 @@ def join(header, data):
 
 
 def with_checksum(header, data):
-    header["__metadata__"]["sha256"] = hashlib.sha256(data).hexdigest()
+    """The file with its checksum recomputed as the format defines it:
+    over the tensors' bytes in layer order (W1, b1, W2, ...), wherever the
+    header places them (tensors it describes badly count as empty)."""
+    def layer_order(name):
+        return (int(name[1:]) if name[1:].isdigit() else 0, name[:1] != "W")
+    sha = hashlib.sha256()
+    for name in sorted((k for k in header if k != "__metadata__"),
+                       key=layer_order):
+        try:
+            begin, end = header[name]["data_offsets"]
+            sha.update(data[begin:end])
+        except (TypeError, ValueError, KeyError):
+            pass
+    header["__metadata__"]["sha256"] = sha.hexdigest()
     return join(header, data)
 
 

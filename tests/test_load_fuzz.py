@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from safetensors.numpy import load as safetensors_bytes
 
 import pymlp
 from strategies import model_files
@@ -37,9 +38,12 @@ def test_load_gives_a_network_or_a_value_error(scratch, case):
         assert type(e) is ValueError
         assert str(e).startswith(f"{path} is not a valid pymlp model file")
         return
-    # what loaded is the file's tensor bytes, all finite
+    # what loaded is the file's tensors, in layer order, all finite
     assert np.isfinite(net.params).all()
-    assert content.endswith(
-        net.params.astype(net.dtype.newbyteorder("<")).tobytes())
+    tensors = safetensors_bytes(content)
+    expect = np.concatenate([tensors[f"{kind}{l}"].reshape(-1)
+                             for l in range(1, len(net.layer_sizes))
+                             for kind in "Wb"])
+    np.testing.assert_array_equal(net.params, expect)
     if content == base.raw:
         np.testing.assert_array_equal(net.params, base.net.params)

@@ -2,7 +2,6 @@
 or foreign files, atomic writes; pickling."""
 import copy
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -57,6 +56,45 @@ def test_file_is_safetensors(tmp_path, net):
     st = pytest.importorskip("safetensors.numpy")
     tensors = st.load_file(str(path))
     np.testing.assert_array_equal(tensors["b3"], net.biases[2])
+    torch_files = pytest.importorskip("safetensors.torch")
+    tensors = torch_files.load_file(str(path))
+    np.testing.assert_array_equal(tensors["W2"].numpy(), net.weights[1])
+
+
+def previous_writer_bytes(net):
+    """A model file as pymlp 0.1 wrote it, with its own writer: tensors in
+    layer order, the checksum over the data region."""
+    tensors = []
+    for W, b in zip(net.weights, net.biases):
+        tensors += [W, b]
+    data = b"".join(t.astype(t.dtype.newbyteorder("<")).tobytes()
+                    for t in tensors)
+    header = {"__metadata__": {
+        "format": "pymlp", "format_version": "1",
+        "layer_sizes": json.dumps(list(net.layer_sizes)),
+        "activations": json.dumps(list(net.activations)),
+        "dtype": net.dtype.name,
+        "sha256": hashlib.sha256(data).hexdigest()}}
+    offset = 0
+    for i, t in enumerate(tensors):
+        header[f"{'Wb'[i % 2]}{i // 2 + 1}"] = {
+            "dtype": {"float32": "F32", "float64": "F64"}[net.dtype.name],
+            "shape": list(t.shape), "data_offsets": [offset, offset + t.nbytes]}
+        offset += t.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + data
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_files_of_the_previous_writer_still_load(tmp_path, dtype):
+    net = pymlp.MLP([3, 5, 4, 2], activation=["gelu", "tanh"], dtype=dtype,
+                    seed=2)
+    path = tmp_path / "old.safetensors"
+    path.write_bytes(previous_writer_bytes(net))
+    other = pymlp.load(path)
+    assert other.activations == net.activations and other.dtype == net.dtype
+    np.testing.assert_array_equal(other.params, net.params)
 
 
 def broken_files(raw):
@@ -118,10 +156,22 @@ def with_metadata(raw, **changes):
     return rewrite_header(raw, lambda h: h["__metadata__"].update(changes))
 
 
+def layer_order_digest(header, data):
+    """The checksum as the format defines it: SHA-256 of the tensors' bytes
+    in layer order (W1, b1, W2, ...), wherever the file puts them."""
+    names = sorted((k for k in header if k != "__metadata__"),
+                   key=lambda k: (int(k[1:]), k[0] != "W"))
+    sha = hashlib.sha256()
+    for name in names:
+        begin, end = header[name]["data_offsets"]
+        sha.update(data[begin:end])
+    return sha.hexdigest()
+
+
 def with_data(raw, data):
     """`raw` with its tensor bytes replaced and the checksum recomputed."""
     (n,) = struct.unpack("<Q", raw[:8])
-    digest = hashlib.sha256(data).hexdigest()
+    digest = layer_order_digest(json.loads(raw[8:8 + n]), data)
     return with_metadata(raw[:8 + n] + data, sha256=digest)
 
 
@@ -140,7 +190,7 @@ def raw(tmp_path, net):
 
 def test_deeply_nested_header(tmp_path):
     text = b"[" * 100_000 + b"]" * 100_000
-    with pytest.raises(ValueError, match="header is JSON nested too deeply"):
+    with pytest.raises(ValueError, match="not valid safetensors"):
         load_bytes(tmp_path, struct.pack("<Q", len(text)) + text)
 
 
@@ -148,9 +198,8 @@ def test_deeply_nested_header(tmp_path):
                                  "activations", "dtype", "sha256"])
 @pytest.mark.parametrize("value", [["3", "5"], 3, None, {"a": [1]}, 2**70])
 def test_metadata_values_that_are_not_strings(tmp_path, raw, key, value):
-    match = ("format version .* is not supported" if key == "format_version"
-             else f"metadata '{key}' is .*, not a string")
-    with pytest.raises(ValueError, match=match):
+    # the format's metadata maps strings to strings: the library refuses
+    with pytest.raises(ValueError, match="not valid safetensors"):
         load_bytes(tmp_path, with_metadata(raw, **{key: value}))
 
 
@@ -179,12 +228,13 @@ def test_architecture_json_of_the_wrong_types(tmp_path, raw, key, text, match):
 
 
 @pytest.mark.parametrize("sizes, match", [
-    ([2**40, 2**40], "need more tensor bytes than the file holds"),
-    ([2**63, 2], "need more tensor bytes than the file holds"),
-    ([2, 2**64 + 1], "need more tensor bytes than the file holds"),
-    ([10**4000, 1], "need more tensor bytes than the file holds"),
-    ([100, 100], r"tensors take 40400 bytes, but 216 .*\(truncated\)"),
-    ([3, 5, 4], r"tensors take 176 bytes, but 216 .*\(trailing bytes\)"),
+    ([2**40, 2**40], r"holds tensors .*, expected \['W1', 'b1'\]"),
+    ([2**63, 2], "holds tensors"),
+    ([2, 2**64 + 1], "holds tensors"),
+    ([10**4000, 1], "holds tensors"),
+    ([3, 100, 4, 2], r"tensor W1 is F32 of shape \[3, 5\], expected F32 of "
+                     r"shape \[3, 100\]"),
+    ([3, 5, 4, 2**40], r"tensor W3 is F32 of shape \[4, 2\], expected"),
 ])
 def test_huge_shapes_are_refused_before_any_allocation(
         tmp_path, raw, monkeypatch, sizes, match):
@@ -217,8 +267,8 @@ def test_non_finite_weights_with_a_valid_checksum(tmp_path, dtype, bad):
 
 
 def test_trailing_bytes(tmp_path, raw):
-    with pytest.raises(ValueError, match=r"216 bytes, but 224 bytes follow "
-                       r"the header \(trailing bytes\)"):
+    with pytest.raises(ValueError, match="not valid safetensors .*not fully "
+                       "covered"):
         load_bytes(tmp_path, raw + bytes(8))
 
 
@@ -227,19 +277,17 @@ def test_trailing_bytes(tmp_path, raw):
                                     lambda size: (1 << 24) + 1])
 def test_header_length_above_the_file_size(tmp_path, raw, length):
     n = length(len(raw))
-    with pytest.raises(ValueError, match=rf"header length \({n} bytes\) does "
-                       rf"not fit the file \({len(raw)} bytes\)"):
+    with pytest.raises(ValueError, match="not valid safetensors"):
         load_bytes(tmp_path, struct.pack("<Q", n) + raw[8:])
 
 
 def test_header_length_above_the_limit(tmp_path):
-    n = serialization.MAX_HEADER + 8
+    n = 100_000_008  # the library refuses headers above 100 MB
     bad = tmp_path / "bad.safetensors"
     with open(bad, "wb") as f:
         f.write(struct.pack("<Q", n))
         f.truncate(8 + n + 64)  # sparse: large enough for the header
-    with pytest.raises(ValueError, match=rf"header length \({n} bytes\) "
-                       r"does not fit the file .* or the limit"):
+    with pytest.raises(ValueError, match="not valid safetensors"):
         pymlp.load(bad)
 
 
@@ -250,37 +298,14 @@ def test_header_length_above_the_limit(tmp_path):
 ])
 def test_tensor_entries_must_match_exactly(tmp_path, raw, field, value):
     edited = rewrite_header(raw, lambda h: h["W2"].update({field: value}))
-    with pytest.raises(ValueError, match="tensor W2 is described as"):
+    with pytest.raises(ValueError, match="not valid safetensors"):
         load_bytes(tmp_path, edited)
-
-
-def test_reads_no_more_than_the_header_describes(tmp_path, raw,
-                                                 monkeypatch):
-    reads = []
-
-    class CountingReader(io.BufferedReader):
-        def read(self, n=-1):
-            reads.append(n)
-            return super().read(n)
-
-    monkeypatch.setattr(serialization, "open", raising=False,
-                        value=lambda path, mode: CountingReader(
-                            io.FileIO(path, mode.replace("b", ""))))
-    path = tmp_path / "m.safetensors"
-    pymlp.load(path)
-    assert min(reads) >= 0 and sum(reads) == len(raw)
-    reads.clear()
-    path.write_bytes(raw + bytes(1 << 20))
-    with pytest.raises(ValueError, match="trailing bytes"):
-        pymlp.load(path)
-    (n,) = struct.unpack("<Q", raw[:8])
-    assert min(reads) >= 0 and sum(reads) == 8 + n
 
 
 def test_io_problems_raise_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         pymlp.load(tmp_path / "missing.safetensors")
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(OSError):
         pymlp.load(tmp_path)
 
 
