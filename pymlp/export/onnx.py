@@ -91,6 +91,8 @@ class Graph:
                                            name=self.fresh(op_type), **attrs))
 
     def add_initializer(self, name, array):
+        if array.dtype.kind == "U":  # onnx before 1.16 takes str objects
+            array = array.astype(object)
         self.initializers.append(numpy_helper.from_array(array, name))
 
     def op(self, op_type, *inputs, out=None, **attrs):
