@@ -195,8 +195,8 @@ def test_write_is_atomic_and_durable(tmp_path, monkeypatch):
         renamed.append(src)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(export.os, "replace", crash)
-    monkeypatch.setattr(export.os, "fsync",
+    monkeypatch.setattr(os, "replace", crash)
+    monkeypatch.setattr(os, "fsync",
                         lambda fd: synced.append(os.fstat(fd)) or fsync(fd))
     with pytest.raises(KeyboardInterrupt):
         export.to_onnx(pymlp.MLP([2, 1], seed=1), path)
@@ -206,7 +206,7 @@ def test_write_is_atomic_and_durable(tmp_path, monkeypatch):
     assert os.path.dirname(renamed[0]) == str(tmp_path)
     assert os.path.basename(renamed[0]).startswith(f".net.onnx.{os.getpid()}.")
     assert [stat.S_ISDIR(st.st_mode) for st in synced] == [False]
-    monkeypatch.setattr(export.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     synced.clear()
     export.to_onnx(pymlp.MLP([2, 1], seed=1), path)
     assert path.read_bytes() != before

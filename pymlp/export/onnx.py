@@ -32,11 +32,8 @@ inside a Pipeline, with skl2onnx's options ``zipmap`` and ``nocl``.
 
 ``onnx`` is an optional dependency: ``pip install "pymlp[onnx]"``.
 """
-import contextlib
 import importlib.util
 import numbers
-import os
-import tempfile
 
 import numpy as np
 
@@ -50,7 +47,7 @@ except ImportError as e:
 
 import pymlp
 from pymlp.network import MLP
-from pymlp.serialization import TEMP_SUFFIX
+from pymlp.serialization import write_atomically
 
 # Opset 17 loads in onnxruntime 1.13 and later; every operator used here
 # has had its present meaning since opset 13.
@@ -464,34 +461,8 @@ def to_onnx(model, path=None, *, opset=None):
         ir_version=helper.find_min_ir_version_for(opsets))
     onnx.checker.check_model(onnx_model, full_check=True)
     if path is not None:
-        _write_atomically(onnx_model.SerializeToString(), path)
+        write_atomically(onnx_model.SerializeToString(), path)
     return onnx_model
-
-
-def _write_atomically(data, path):
-    """Write bytes to path through a temporary file beside it (named as
-    pymlp's model files name theirs), flushed to disk, then renamed."""
-    path = os.fsdecode(os.fspath(path))
-    directory, base = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory,
-                               prefix=f".{base}.{os.getpid()}.",
-                               suffix=TEMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if os.name == "posix":  # the rename is durable once its directory is
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 # -- skl2onnx -----------------------------------------------------------------
