@@ -10,9 +10,15 @@ build with AddressSanitizer and UndefinedBehaviorSanitizer (the module then
 needs gcc's libasan in LD_PRELOAD, as the interpreter is not instrumented).
 Either switch defines PYMLP_DEBUG for the C code, which then checks its
 preconditions.
+
+The public C headers (PUBLIC_HEADERS: the stable embedding API and the
+engine's types it uses) are copied from csrc/ into the package's include/
+directory at each build, in place or into the wheel, so that
+pymlp.get_include() finds them; csrc/ stays their one source.
 """
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +26,7 @@ import tempfile
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 C_SOURCES = [
     "csrc/engine.c",
@@ -28,6 +35,9 @@ C_SOURCES = [
     "csrc/ukernel_avx2.c",
     "csrc/ukernel_avx512.c",
 ]
+
+# What other extensions compile against (csrc/internal.h is not public)
+PUBLIC_HEADERS = ["csrc/pymlp.h", "csrc/pymlp_embed.h"]
 
 DEBUG = os.environ.get("PYMLP_DEBUG", "") not in ("", "0")
 SANITIZE = os.environ.get("PYMLP_SANITIZE", "") not in ("", "0")
@@ -90,9 +100,25 @@ extension = Extension(
     extra_link_args=OPENMP + SANITIZER_FLAGS,
 )
 
+
+class BuildExt(build_ext):
+    """build_ext that also puts PUBLIC_HEADERS in pymlp/include/, beside
+    the extension module it builds."""
+
+    def run(self):
+        super().run()
+        package = os.path.dirname(self.get_ext_fullpath("pymlp._engine"))
+        include = os.path.join(package, "include")
+        os.makedirs(include, exist_ok=True)
+        for header in PUBLIC_HEADERS:
+            shutil.copyfile(header, os.path.join(
+                include, os.path.basename(header)))
+
+
 setup(
     ext_modules=cythonize([extension],
                           compiler_directives=COMPILER_DIRECTIVES),
+    cmdclass={"build_ext": BuildExt},
     # each kind of build keeps its objects apart, so that none is reused
     # by a build of another kind of the same sources
     options={"build": {"build_base": "build/sanitize" if SANITIZE

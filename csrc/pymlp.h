@@ -30,6 +30,15 @@
  * Preconditions (sizes >= 1, known codes, non-NULL buffers) are the
  * caller's to meet; a build with PYMLP_DEBUG defined checks them at each
  * entry point and aborts with a message when one fails.
+ *
+ * Embedding. The functions here link inside the extension module
+ * pymlp._engine only, and may change from one release to the next. Other
+ * extensions reach the engine through pymlp_embed.h, pymlp's stable C API:
+ * a table of functions (prediction, its scratch length, the parameter
+ * count) exported as the capsule pymlp._engine._C_API, which takes from
+ * this header pymlp_net and enum pymlp_activation, both stable (codes are
+ * only ever appended). An installed (or built) pymlp holds both headers
+ * in pymlp.get_include().
  */
 #ifndef PYMLP_H
 #define PYMLP_H
@@ -41,6 +50,7 @@
 extern "C" {
 #endif
 
+/* Activation codes: stable (pymlp_embed.h), new ones only appended. */
 enum pymlp_activation {
     PYMLP_IDENTITY = 0,
     PYMLP_RELU,
@@ -78,7 +88,8 @@ enum pymlp_optimizer_kind {
 /* SIMD levels of the matrix-product micro-kernels. */
 enum pymlp_simd { PYMLP_SIMD_GENERIC = 0, PYMLP_SIMD_AVX2, PYMLP_SIMD_AVX512 };
 
-/* The architecture: L layers, n[0..L] widths, one activation per layer. */
+/* The architecture: L layers, n[0..L] widths, one activation per layer.
+ * Part of the stable C API (pymlp_embed.h): its layout does not change. */
 typedef struct {
     int n_layers;
     const int64_t *sizes;     /* length n_layers + 1 */

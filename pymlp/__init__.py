@@ -1,5 +1,6 @@
 """pymlp: fast multilayer perceptrons, a C and Cython engine under a small
 Python API."""
+from pymlp._include import get_include
 from pymlp.network import MLP, gradcheck
 from pymlp.optim import SGD, Adam, AdamW, Optimizer
 from pymlp.serialization import load
@@ -9,7 +10,8 @@ from pymlp.training import History
 __version__ = "0.1.0"
 
 __all__ = ["MLP", "gradcheck", "SGD", "Adam", "AdamW", "Optimizer", "load",
-           "History", "build_info", "get_num_threads", "set_num_threads"]
+           "History", "build_info", "get_num_threads", "set_num_threads",
+           "get_include"]
 
 # Faces that need optional extras are imported on first access, so that
 # `import pymlp` works without them: name -> the module that defines it.

@@ -1,6 +1,7 @@
 # Cython declarations of the C engine, mirroring csrc/pymlp.h (see there for
 # buffer layouts, ownership and threading). Other Cython code can
-# `from pymlp._cengine cimport ...` to call the kernels without Python.
+# `from pymlp._cengine cimport ...` for its types and enums; calls into the
+# engine from another extension go through pymlp.embed (pymlp_embed.h).
 from libc.stdint cimport int64_t, uint64_t
 
 

@@ -8,6 +8,7 @@
 # float64 share one source through the `floating` fused type, with the
 # branch taken once per call at this boundary.
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.pycapsule cimport PyCapsule_New
 from cython cimport floating
 from libc.stdint cimport int64_t, uint64_t, uintptr_t
 from libc.stdlib cimport free, malloc
@@ -16,6 +17,8 @@ import numpy as np
 
 cimport numpy as cnp
 from pymlp._cengine cimport *
+from pymlp.embed cimport (PYMLP_EMBED_API_VERSION, PYMLP_EMBED_CAPSULE,
+                          pymlp_embed_api)
 
 cnp.import_array()
 
@@ -48,6 +51,18 @@ MAX_ELEMENTS = 1 << 48
 DIVERGENCE_FACTOR = PYMLP_DIVERGENCE_FACTOR
 cdef enum:
     PREDICT_STACK_BYTES = 16384  # scratch of predict kept on the C stack
+
+# The table of pymlp's stable C API (csrc/pymlp_embed.h), exported as the
+# capsule _C_API: other extensions fetch it with pymlp_import() and call
+# the engine through it, without linking to this module.
+cdef pymlp_embed_api _embed_api
+_embed_api.version = PYMLP_EMBED_API_VERSION
+_embed_api.n_params = pymlp_n_params
+_embed_api.predict_work_len_f32 = pymlp_predict_work_len_f32
+_embed_api.predict_work_len_f64 = pymlp_predict_work_len_f64
+_embed_api.predict_f32 = pymlp_predict_f32
+_embed_api.predict_f64 = pymlp_predict_f64
+_C_API = PyCapsule_New(<void *>&_embed_api, PYMLP_EMBED_CAPSULE, NULL)
 
 
 def _aligned_empty(int64_t n, dtype):

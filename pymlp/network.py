@@ -155,6 +155,13 @@ class MLP:
     def n_params(self):
         return self._params.shape[0]
 
+    def spec(self):
+        """(sizes, codes): n[0..L] as an int64 array and each layer's
+        activation code (pymlp.h's enum pymlp_activation) as an int32
+        array, new copies: with params, what the C API of pymlp_embed.h
+        (in pymlp.get_include()) reads as a pymlp_net."""
+        return self._spec.sizes.copy(), self._spec.activations.copy()
+
     def __repr__(self):
         return (f"MLP({list(self._sizes)}, activations="
                 f"{list(self._activations)}, dtype={self._dtype.name!r})")

@@ -56,7 +56,6 @@ def save(net, path, kind=None, fields=None):
     path = os.fsdecode(path)
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; known: {sorted(KINDS)}")
-    _remove_stale_temps(path)
     tensors = {}
     for l, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
         tensors[f"W{l}"], tensors[f"b{l}"] = W, b
@@ -74,6 +73,17 @@ def save(net, path, kind=None, fields=None):
     data = safetensors_bytes(
         {name: np.ascontiguousarray(t) for name, t in tensors.items()},
         metadata=metadata)
+    write_atomically(data, path)
+
+
+def write_atomically(data, path):
+    """Write bytes to `path` through a temporary file beside it,
+    ``.{name}.{pid}.{random}.pymlp-tmp``, flushed to disk and renamed over
+    `path` (and the rename made durable): a crash or Ctrl-C leaves the old
+    file or the new one. Temporary files of `path` left by writers that
+    died are removed first."""
+    path = os.fsdecode(os.fspath(path))
+    _remove_stale_temps(path)
     directory, base = os.path.split(os.path.abspath(path))
     # the PID in the name tells a later save or load whether the writer died
     fd, tmp = tempfile.mkstemp(dir=directory,
