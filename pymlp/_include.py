@@ -3,7 +3,7 @@ engine."""
 import os
 
 
-def get_include():
+def get_include() -> str:
     """The directory of pymlp's C headers: pymlp_embed.h, the stable C API
     for other compiled extensions (prediction on a network's flat
     parameters and spec, without the GIL), and pymlp.h, whose types it

@@ -4,10 +4,14 @@ Everything the compiled engine reads passes through here first: arrays
 become C-contiguous in the network's dtype (one copy at most, none when the
 input already fits), and every problem is a ValueError or TypeError that
 names the argument and the values involved."""
+from __future__ import annotations
+
 import math
 import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from pymlp import _engine
 
@@ -151,7 +155,8 @@ def _converted(arr, dtype):
         return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def as_vector(a, length, dtype, name):
+def as_vector(a: ArrayLike, length: int, dtype: DTypeLike,
+              name: str) -> NDArray[Any]:
     """a as a C-contiguous 1-D array of `length` values of dtype."""
     arr = _as_numeric_array(a, name)
     if arr.shape != (length,):

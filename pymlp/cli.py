@@ -3,6 +3,7 @@
 import argparse
 import sys
 import time
+from typing import List, Optional
 
 import numpy as np
 
@@ -96,7 +97,7 @@ def _plot(path, x, y, net, history):
     print(f"plot written to {path}")
 
 
-def demo(args):
+def demo(args: argparse.Namespace) -> None:
     info = pymlp.build_info()
     print(f"pymlp {pymlp.__version__}: SIMD {info['simd']}, OpenMP "
           f"{'on' if info['openmp'] else 'off'}, {info['num_threads']} "
@@ -107,12 +108,12 @@ def demo(args):
         _plot(args.plot, x, y, net, history)
 
 
-def info(args):
+def info(args: argparse.Namespace) -> None:
     for key, value in pymlp.build_info().items():
         print(f"{key}: {value}")
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="pymlp", description="Fast multilayer perceptrons.")
     commands = parser.add_subparsers(dest="command", required=True)

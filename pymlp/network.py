@@ -1,10 +1,15 @@
 """The MLP: architecture, parameters, prediction, loss, gradients and
 training."""
+from __future__ import annotations
+
 import collections
 import os
 import threading
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List,
+                    Optional, Sequence, Tuple, Union)
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from pymlp import _engine, training
 from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs,
@@ -13,6 +18,13 @@ from pymlp._validate import (ACTIVATIONS, LOSSES, as_inputs,
                              check_real)
 from pymlp.optim import as_optimizer
 from pymlp.threads import resolve_threads
+
+if TYPE_CHECKING:
+    from pymlp.optim import Optimizer
+    from pymlp.training import History
+
+# A callback of fit: callback(epoch, logs) -> True to stop.
+Callback = Callable[[int, Dict[str, float]], Any]
 
 INITS = ("default", "glorot_uniform", "he_normal")
 
@@ -54,9 +66,12 @@ class MLP:
         pymlp.set_num_threads (default: OMP_NUM_THREADS, else all cores).
     """
 
-    def __init__(self, layer_sizes, activation="relu",
-                 output_activation="identity", dtype="float32",
-                 init="default", seed=None, n_threads=None):
+    def __init__(self, layer_sizes: Sequence[int],
+                 activation: Union[str, Sequence[str]] = "relu",
+                 output_activation: str = "identity",
+                 dtype: DTypeLike = "float32", init: str = "default",
+                 seed: Optional[int] = None,
+                 n_threads: Optional[int] = None) -> None:
         sizes = check_layer_sizes(layer_sizes)
         n_hidden = len(sizes) - 2
         if isinstance(activation, str):
@@ -114,27 +129,27 @@ class MLP:
     # -- the architecture and the parameters ------------------------------
 
     @property
-    def layer_sizes(self):
+    def layer_sizes(self) -> Tuple[int, ...]:
         """(n[0], ..., n[L])"""
         return self._sizes
 
     @property
-    def activations(self):
+    def activations(self) -> Tuple[str, ...]:
         """One activation name per layer, the output's last."""
         return self._activations
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self._dtype
 
     @property
-    def params(self):
+    def params(self) -> NDArray[Any]:
         """Every W[l] and b[l], flat and contiguous (writable: the network
         reads its parameters from this buffer)."""
         return self._params
 
     @params.setter
-    def params(self, values):
+    def params(self, values: ArrayLike) -> None:
         values = np.asarray(values)
         if values.shape != self._params.shape:
             raise ValueError(f"params must have shape {self._params.shape}, "
@@ -142,31 +157,31 @@ class MLP:
         self._params[...] = values
 
     @property
-    def weights(self):
+    def weights(self) -> List[NDArray[Any]]:
         """W[l] of shape (n[l-1], n[l]) for each layer; views of params."""
         return list(self._weights)
 
     @property
-    def biases(self):
+    def biases(self) -> List[NDArray[Any]]:
         """b[l] of shape (n[l],) for each layer; views of params."""
         return list(self._biases)
 
     @property
-    def n_params(self):
+    def n_params(self) -> int:
         return self._params.shape[0]
 
-    def spec(self):
+    def spec(self) -> Tuple[NDArray[np.int64], NDArray[np.intc]]:
         """(sizes, codes): n[0..L] as an int64 array and each layer's
         activation code (pymlp.h's enum pymlp_activation) as an int32
         array, new copies: with params, what the C API of pymlp_embed.h
         (in pymlp.get_include()) reads as a pymlp_net."""
         return self._spec.sizes.copy(), self._spec.activations.copy()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"MLP({list(self._sizes)}, activations="
                 f"{list(self._activations)}, dtype={self._dtype.name!r})")
 
-    def astype(self, dtype):
+    def astype(self, dtype: DTypeLike) -> MLP:
         """A copy of the network with parameters converted to dtype."""
         twin = MLP.__new__(MLP)
         codes = [ACTIVATIONS[a] for a in self._activations]
@@ -175,15 +190,15 @@ class MLP:
         twin.n_threads = self.n_threads
         return twin
 
-    def copy(self):
+    def copy(self) -> MLP:
         return self.astype(self._dtype)
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         return {"layer_sizes": self._sizes, "activations": self._activations,
                 "dtype": self._dtype.name, "params": self._params.copy(),
                 "n_threads": self.n_threads}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         """Rebuilds the network through the same checks as the constructor:
         a malformed state raises ValueError."""
         keys = ("layer_sizes", "activations", "dtype", "params", "n_threads")
@@ -227,7 +242,7 @@ class MLP:
     def _threads(self):
         return resolve_threads(self.n_threads)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
         """The network's output.
 
         Parameters
@@ -245,9 +260,10 @@ class MLP:
             X = as_inputs(X, self._sizes[0], self._dtype)
             out = _engine.predict(self._spec, self._params, X,
                                   PREDICT_CHUNK, self._threads())
-        return out
+        # the engine reads as_inputs' array as it is: out is not None
+        return out  # type: ignore[return-value]
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[Any]:
         """Class probabilities: softmax of the output (one column: sigmoid),
         matching the cross-entropy losses that treat the output as logits.
         """
@@ -289,7 +305,9 @@ class MLP:
                                  labels, sample_weight, l2, grad,
                                  self._threads())
 
-    def loss(self, X, y, loss="mse", sample_weight=None, l2=0.0):
+    def loss(self, X: ArrayLike, y: ArrayLike, loss: str = "mse",
+             sample_weight: Optional[ArrayLike] = None,
+             l2: float = 0.0) -> float:
         """The loss of the network on (X, y): the mean of the rows' losses
         (weighted by sample_weight) plus the L2 penalty
         ``0.5 * l2 * sum of squared weights / sum(sample_weight)`` (biases
@@ -297,8 +315,10 @@ class MLP:
         return self._loss_grad(
             self._prepare(X, y, loss, sample_weight, l2), None)
 
-    def loss_and_flat_grad(self, X, y, loss="mse", sample_weight=None,
-                           l2=0.0):
+    def loss_and_flat_grad(self, X: ArrayLike, y: ArrayLike,
+                           loss: str = "mse",
+                           sample_weight: Optional[ArrayLike] = None,
+                           l2: float = 0.0) -> Tuple[float, NDArray[Any]]:
         """(loss, gradient) with the gradient flat, in the layout of
         params."""
         self._check_trainable()
@@ -306,14 +326,19 @@ class MLP:
         grad = np.empty_like(self._params)
         return self._loss_grad(objective, grad), grad
 
-    def loss_and_grad(self, X, y, loss="mse", sample_weight=None, l2=0.0):
+    def loss_and_grad(
+            self, X: ArrayLike, y: ArrayLike, loss: str = "mse",
+            sample_weight: Optional[ArrayLike] = None, l2: float = 0.0
+    ) -> Tuple[float, List[Tuple[NDArray[Any], NDArray[Any]]]]:
         """(loss, [(dW1, db1), ..., (dWL, dbL)]): the loss on (X, y), as
         `loss` defines it, and its gradient for every layer, shaped as
         weights and biases."""
         value, grad = self.loss_and_flat_grad(X, y, loss, sample_weight, l2)
         return value, self.unflatten(grad)
 
-    def unflatten(self, flat):
+    def unflatten(
+            self, flat: NDArray[Any]
+    ) -> List[Tuple[NDArray[Any], NDArray[Any]]]:
         """[(W1-shaped view, b1-shaped view), ...] of a params-shaped
         vector."""
         pairs, offset = [], 0
@@ -326,9 +351,15 @@ class MLP:
 
     # -- training (pymlp.training runs the loop) ----------------------------
 
-    def fit(self, X, y, loss="mse", optimizer="adam", epochs=100,
-            batch_size=None, shuffle=True, seed=None, validation_data=None,
-            verbose=False, callbacks=None, sample_weight=None, l2=0.0):
+    def fit(self, X: ArrayLike, y: ArrayLike, loss: str = "mse",
+            optimizer: Union[Optimizer, str] = "adam", epochs: int = 100,
+            batch_size: Optional[int] = None, shuffle: bool = True,
+            seed: Optional[int] = None,
+            validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+            verbose: bool = False,
+            callbacks: Optional[Iterable[Callback]] = None,
+            sample_weight: Optional[ArrayLike] = None,
+            l2: float = 0.0) -> History:
         """Train the network on (X, y).
 
         Parameters
@@ -416,12 +447,15 @@ class MLP:
             optimizer.bind(self._params, self)
             threads = self._threads()
             grad, snapshot, opt_snapshot, work = self._fit_buffers(
-                batch_size, threads, optimizer.state.shape[0])
+                batch_size, threads,
+                optimizer.state.shape[0])  # type: ignore[union-attr]  # bound
             trainer = _engine.Trainer(
                 self._spec, objective.code, objective.X, objective.y,
                 objective.sample_weight, objective.l2, batch_size,
                 shuffle, seed64, self._params, grad,
-                snapshot, work, optimizer.state, opt_snapshot,
+                snapshot, work,
+                optimizer.state,  # type: ignore[arg-type]  # bound above
+                opt_snapshot,
                 optimizer.hyper(), optimizer.steps, threads)
             sizes = self._sizes
             flops_per_row = 6.0 * sum(a * b for a, b in
@@ -442,21 +476,25 @@ class MLP:
         objective = self._prepare(X_val, y_val, loss)
         return lambda: self._loss_grad(objective, None)
 
-    def partial_fit(self, X, y, loss="mse", optimizer="adam",
-                    batch_size=None, shuffle=True, seed=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, loss: str = "mse",
+                    optimizer: Union[Optimizer, str] = "adam",
+                    batch_size: Optional[int] = None, shuffle: bool = True,
+                    seed: Optional[int] = None) -> History:
         """One epoch of training. Pass the same optimizer object on every
         call so that its state (moments, step count) carries over."""
         return self.fit(X, y, loss=loss, optimizer=optimizer, epochs=1,
                         batch_size=batch_size, shuffle=shuffle, seed=seed)
 
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
         """Write the network to a safetensors file, atomically; see
         pymlp.load."""
         from pymlp.serialization import save
         save(self, path)
 
 
-def gradcheck(net, X, y, loss="mse", eps=1e-6, sample_weight=None, l2=0.0):
+def gradcheck(net: MLP, X: ArrayLike, y: ArrayLike, loss: str = "mse",
+              eps: float = 1e-6, sample_weight: Optional[ArrayLike] = None,
+              l2: float = 0.0) -> float:
     """Worst relative error between the network's gradient and central
     differences (L(p + eps) - L(p - eps)) / (2 eps), over every parameter,
     computed on a float64 copy of the network.

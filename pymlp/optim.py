@@ -11,10 +11,14 @@ Hyper-parameters are checked whenever they are assigned, so `opt.lr = 1e-4`
 between two fits is held to the constructor's rules. One optimizer may be
 used from several threads: its updates, and the fits that use it, take
 turns under its lock."""
+from __future__ import annotations
+
 import threading
 import weakref
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from pymlp import _engine
 from pymlp._validate import as_vector, check_real, show
@@ -59,30 +63,38 @@ class Optimizer:
     """Base class: hyper-parameters, state buffers and the network they
     belong to."""
 
-    name = None  # the engine's name of the update rule
+    # the engine's name of the update rule, set by each subclass
+    name: str = None  # type: ignore[assignment]
     # each hyper-parameter's check, run on every assignment to it
     _checks = {"lr": _positive, "convention": _convention}
     convention = "torch"
 
     @property
-    def kind(self):
+    def kind(self) -> int:
         """The engine's code of the update rule."""
         suffix = "" if self.convention == "torch" else "_" + self.convention
         return _engine.OPTIMIZER_KINDS[self.name + suffix]
 
-    def __init__(self, lr):
+    # the state buffer (None until the optimizer is bound to a network)
+    # and the updates counted so far
+    state: Optional[NDArray[Any]]
+    steps: int
+    # each subclass: its hyper-parameters as the constructor takes them
+    _args: Callable[[], Dict[str, Any]]
+
+    def __init__(self, lr: float) -> None:
         self.lr = lr
         # one update or fit at a time: the state is read and written whole.
         # Re-entrant, as a fit holds it while it binds the optimizer.
         self._lock = threading.RLock()
         self.reset()
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         check = self._checks.get(name)
         super().__setattr__(name, value if check is None
                             else check(value, name))
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         state = self.__dict__.copy()
         del state["_lock"]  # a lock cannot be copied; a copy gets its own
         # nor can the reference to the network: a copy's state (moments,
@@ -90,21 +102,22 @@ class Optimizer:
         state["_owner"] = None
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state, _lock=threading.RLock())
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the state: the next update is a first step again."""
         with self._lock:
             self.state = None
             self.steps = 0
             self._owner = None
 
-    def hyper(self):
+    def hyper(self) -> Dict[str, Any]:
         """The hyper-parameters as the engine reads them."""
         raise NotImplementedError
 
-    def bind(self, params, owner=None):
+    def bind(self, params: NDArray[Any], owner: Optional[object] = None
+             ) -> None:
         """Create the state for params, or check that it belongs to them.
         `owner` is the network (or params) the state was built for."""
         with self._lock:
@@ -134,7 +147,8 @@ class Optimizer:
     def _per_param(self):
         return _engine.state_per_param(self.hyper())
 
-    def step(self, params, grad, n_threads=None):
+    def step(self, params: NDArray[Any], grad: ArrayLike,
+             n_threads: Optional[int] = None) -> None:
         """One update of a flat float array params (in place) from grad.
         Calls from several threads take turns, each counted in steps."""
         if not (isinstance(params, np.ndarray) and params.ndim == 1
@@ -147,9 +161,10 @@ class Optimizer:
         with self._lock:
             self._bind(params, params)
             self.steps = _engine.optimizer_step(
-                self.hyper(), self.steps, params, grad, self.state, threads)
+                self.hyper(), self.steps, params, grad,
+                self.state, threads)  # type: ignore[arg-type]  # bound
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._args().items())
         return f"{type(self).__name__}({args})"
 
@@ -168,8 +183,9 @@ class SGD(Optimizer):
     _checks = dict(Optimizer._checks, momentum=_non_negative,
                   weight_decay=_non_negative)
 
-    def __init__(self, lr=1e-3, momentum=0.0, nesterov=False,
-                 weight_decay=0.0, convention="torch"):
+    def __init__(self, lr: float = 1e-3, momentum: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0,
+                 convention: str = "torch") -> None:
         self.convention = convention
         self.momentum = momentum
         self.nesterov = bool(nesterov)
@@ -185,7 +201,7 @@ class SGD(Optimizer):
             args["convention"] = self.convention
         return args
 
-    def hyper(self):
+    def hyper(self) -> Dict[str, Any]:
         return {"kind": self.kind, "lr": self.lr, "momentum": self.momentum,
                 "nesterov": self.nesterov, "weight_decay": self.weight_decay}
 
@@ -202,8 +218,10 @@ class Adam(Optimizer):
     _checks = dict(Optimizer._checks, betas=_betas, eps=_non_negative,
                   weight_decay=_non_negative)
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=0.0, convention="torch"):
+    def __init__(self, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0,
+                 convention: str = "torch") -> None:
         self.convention = convention
         self.betas = betas
         self.eps = eps
@@ -217,7 +235,7 @@ class Adam(Optimizer):
             args["convention"] = self.convention
         return args
 
-    def hyper(self):
+    def hyper(self) -> Dict[str, Any]:
         return {"kind": self.kind, "lr": self.lr, "beta1": self.betas[0],
                 "beta2": self.betas[1], "eps": self.eps,
                 "weight_decay": self.weight_decay}
@@ -230,15 +248,16 @@ class AdamW(Adam):
     name = "adamw"
     _checks = dict(Adam._checks, convention=_torch_only)
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=1e-2):
+    def __init__(self, lr: float = 1e-3,
+                 betas: Tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
         super().__init__(lr, betas, eps, weight_decay)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
 
 
-def as_optimizer(optimizer):
+def as_optimizer(optimizer: Union[Optimizer, str]) -> Optimizer:
     """An Optimizer from an instance or a name (with default settings)."""
     if isinstance(optimizer, Optimizer):
         return optimizer

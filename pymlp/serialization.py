@@ -10,6 +10,8 @@ estimator): its kind and its fields, as JSON. Loading parses data only:
 no code is ever executed, and every field is checked on top of the
 library's own checks before a network is built. Files written by pymlp
 0.1's own writer (the same format, tensors in layer order) still load."""
+from __future__ import annotations
+
 import contextlib
 import hashlib
 import importlib
@@ -18,6 +20,7 @@ import os
 import re
 import reprlib
 import tempfile
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 from safetensors import SafetensorError, safe_open
@@ -25,6 +28,12 @@ from safetensors.numpy import save as safetensors_bytes
 
 from pymlp._validate import ACTIVATIONS, DTYPES
 from pymlp.network import MLP
+
+if TYPE_CHECKING:
+    from pymlp.estimators import MLPClassifier, MLPRegressor
+
+# a file system path, as open() takes it
+StrPath = Union[str, os.PathLike[str]]
 
 FORMAT = "pymlp"
 FORMAT_VERSION = 1
@@ -36,7 +45,8 @@ KINDS = {"MLPClassifier": ("pymlp.estimators", "MLPClassifier"),
          "MLPRegressor": ("pymlp.estimators", "MLPRegressor")}
 
 
-def save(net, path, kind=None, fields=None):
+def save(net: MLP, path: StrPath, kind: Optional[str] = None,
+         fields: Optional[Dict[str, Any]] = None) -> None:
     """Write a network to a safetensors file, atomically.
 
     The bytes go to a temporary file ``.{name}.{pid}.{random}.pymlp-tmp``
@@ -76,7 +86,7 @@ def save(net, path, kind=None, fields=None):
     write_atomically(data, path)
 
 
-def write_atomically(data, path):
+def write_atomically(data: bytes, path: StrPath) -> None:
     """Write bytes to `path` through a temporary file beside it,
     ``.{name}.{pid}.{random}.pymlp-tmp``, flushed to disk and renamed over
     `path` (and the rename made durable): a crash or Ctrl-C leaves the old
@@ -199,7 +209,7 @@ def _architecture(meta, path):
     return sizes, activations, DTYPES[dtype_name], _text(meta, "sha256", path)
 
 
-def load(path):
+def load(path: StrPath) -> Union[MLP, MLPClassifier, MLPRegressor]:
     """Read a model written by `save`: the network, or the face of it that
     the file holds (a fitted MLPClassifier or MLPRegressor).
 
@@ -213,7 +223,7 @@ def load(path):
         net, fields)
 
 
-def read(path):
+def read(path: StrPath) -> Tuple[MLP, Optional[str], Dict[str, Any]]:
     """Read a network written by `save`, with the kind and fields of the
     face it holds (None and {} for a bare network).
 

@@ -11,14 +11,20 @@ call from inside: the engine gives up the running batch within about one
 block of a matrix product and KeyboardInterrupt is raised, with the
 parameters and the optimizer as the last complete update left them.
 """
+from __future__ import annotations
+
 import signal
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
 
 import numpy as np
 
 from pymlp import _engine
+
+if TYPE_CHECKING:
+    from pymlp.optim import Optimizer
 
 CALL_SECONDS = 0.1
 # calls estimated shorter than this are not stopped from inside by Ctrl-C
@@ -33,17 +39,17 @@ class History:
     mini-batches, each weighted by its rows), the L2 penalty's part of it,
     and, with validation_data, the loss on that data after each epoch."""
 
-    def __init__(self):
-        self.loss = []
-        self.penalty = []
-        self.val_loss = []
+    def __init__(self) -> None:
+        self.loss: List[float] = []
+        self.penalty: List[float] = []
+        self.val_loss: List[float] = []
         self.stopped_by_callback = False
 
     @property
-    def epochs(self):
+    def epochs(self) -> int:
         return len(self.loss)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = f", last loss {self.loss[-1]:.6g}" if self.loss else ""
         return f"<History: {self.epochs} epochs{last}>"
 
@@ -99,8 +105,11 @@ def _sigint_stops_calls():
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
 
 
-def run(trainer, optimizer, epochs, flops_per_row, evaluate=None,
-        verbose=False, callbacks=()):
+def run(trainer: _engine.Trainer, optimizer: Optimizer, epochs: int,
+        flops_per_row: float, evaluate: Optional[Callable[[], float]] = None,
+        verbose: bool = False,
+        callbacks: Sequence[Callable[[int, dict[str, float]], Any]] = ()
+        ) -> History:
     """Run `epochs` epochs of `trainer` (an _engine.Trainer holding the
     data, the network's buffers and the optimizer's state) and return the
     History. The network's fit has validated everything and holds the

@@ -472,7 +472,7 @@ def _broken_states():
         yield pytest.param(state, "state", id=f"state {state!r}")
 
 
-@pytest.mark.parametrize("state, names", _broken_states())
+@pytest.mark.parametrize("state, names", list(_broken_states()))
 def test_malformed_pickle_state(state, names):
     net = pymlp.MLP.__new__(pymlp.MLP)
     # checked when the state is set or, at the latest, at the first use

@@ -9,10 +9,15 @@ hand (as one does to start a warm_start fit from given weights) is copied
 into the network before it is next used, and the attribute becomes a view
 again.
 """
+from __future__ import annotations
+
 import functools
+import os
 from numbers import Integral, Number, Real
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn import config_context, get_config
@@ -26,6 +31,13 @@ from pymlp import serialization
 from pymlp.estimators import _files, _solvers
 from pymlp.network import MLP
 from pymlp.optim import SGD, Adam
+
+if TYPE_CHECKING:
+    # X of fit, predict and score: dense, or a SciPy sparse matrix
+    MatrixLike = Union[ArrayLike, sp.spmatrix, sp.sparray]
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+_Estimator = TypeVar("_Estimator", bound="BaseMLP")
 
 # scikit-learn's name of each hidden activation -> pymlp's
 HIDDEN_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid",
@@ -54,7 +66,7 @@ OUTPUT_ACTIVATIONS = {"identity": lambda z: z, "exp": np.exp,
                       "logistic": expit, "softmax": softmax}
 
 
-def fit_context(method):
+def fit_context(method: _Method) -> _Method:
     """Check the constructor parameters against _parameter_constraints
     before `method` (fit or partial_fit) runs, as scikit-learn's estimators
     do; a partial_fit of a fitted estimator skips the check, and functions
@@ -69,7 +81,7 @@ def fit_context(method):
             estimator._validate_params()
         with config_context(skip_parameter_validation=True):
             return method(estimator, *args, **kwargs)
-    return checked
+    return checked  # type: ignore[return-value]  # wraps keeps its signature
 
 
 def check_sample_weight(sample_weight, n_samples, dtype):
@@ -155,7 +167,8 @@ class BaseMLP(BaseEstimator):
     # -- fitting -----------------------------------------------------------
 
     @fit_context
-    def fit(self, X, y, sample_weight=None):
+    def fit(self: _Estimator, X: MatrixLike, y: ArrayLike,
+            sample_weight: Optional[ArrayLike] = None) -> _Estimator:
         """Fit the network to X and y.
 
         Parameters
@@ -371,9 +384,13 @@ class BaseMLP(BaseEstimator):
             return np.nan
         return score_function(y, y_pred, sample_weight=sample_weight)
 
+    if TYPE_CHECKING:  # inherited from scikit-learn's mixins
+        def score(self, X: MatrixLike, y: ArrayLike,
+                  sample_weight: Optional[ArrayLike] = None) -> float: ...
+
     # -- model files and pickling --------------------------------------------
 
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
         """Write the fitted estimator to a pymlp model file (safetensors),
         atomically: the network's weights, with the parameters, classes
         and fitted records as metadata. pymlp.load(path) reads it back,

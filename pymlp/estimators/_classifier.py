@@ -5,7 +5,12 @@ Labels are binarized as scikit-learn does (LabelBinarizer): several
 classes give a softmax output trained with the log-loss, two classes or a
 multilabel indicator matrix give logistic outputs trained with the binary
 log-loss, one per output."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Sequence, TypeVar, Union
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
@@ -16,6 +21,11 @@ from sklearn.utils.validation import validate_data
 
 from pymlp.estimators import _docs
 from pymlp.estimators._base import BaseMLP, fit_context
+
+if TYPE_CHECKING:
+    from pymlp.estimators._base import MatrixLike
+
+_Classifier = TypeVar("_Classifier", bound="MLPClassifier")
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):
@@ -53,15 +63,23 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     array([0, 0])
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", alpha=0.0001, batch_size="auto",
-                 learning_rate="constant", learning_rate_init=0.001,
-                 power_t=0.5, max_iter=200, shuffle=True, random_state=None,
-                 tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False,
-                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 n_threads=None):
+    def __init__(self,
+                 hidden_layer_sizes: Union[int, Sequence[int]] = (100,),
+                 activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001,
+                 batch_size: Union[int, str] = "auto",
+                 learning_rate: str = "constant",
+                 learning_rate_init: float = 0.001, power_t: float = 0.5,
+                 max_iter: int = 200, shuffle: bool = True,
+                 random_state: Union[int, np.random.RandomState, None] = None,
+                 tol: float = 1e-4, verbose: bool = False,
+                 warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True,
+                 early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-8,
+                 n_iter_no_change: float = 10, max_fun: int = 15000,
+                 n_threads: Optional[int] = None) -> None:
         self._set_params_from(locals())
 
     _file_kind = "MLPClassifier"  # its kind in model files
@@ -130,7 +148,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             y_prob = y_prob.ravel()
         return self._label_binarizer.inverse_transform(y_prob)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> NDArray[Any]:
         """The predicted classes.
 
         Parameters
@@ -144,7 +162,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         return self._predict_validated(self._check_X(X))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: MatrixLike) -> NDArray[Any]:
         """Probability of each class.
 
         Parameters
@@ -163,7 +181,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return np.vstack([1 - p, p]).T
         return y_prob
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: MatrixLike) -> NDArray[Any]:
         """log(predict_proba(X)).
 
         Parameters
@@ -179,7 +197,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     @available_if(lambda est: est._check_solver())
     @fit_context
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self: _Classifier, X: MatrixLike, y: ArrayLike,
+                    sample_weight: Optional[ArrayLike] = None,
+                    classes: Optional[ArrayLike] = None) -> _Classifier:
         """One epoch of the stochastic solver on (X, y), continuing the
         previous ones (sgd and adam only).
 

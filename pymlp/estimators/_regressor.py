@@ -6,7 +6,12 @@ loss="squared_error" trains a linear output with half the squared error
 as scikit-learn does, averaged over the outputs; loss="poisson" trains the
 output as a log-rate with half the Poisson deviance, and predicts its
 exponential."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Sequence, TypeVar, Union
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import column_or_1d
@@ -16,6 +21,11 @@ from sklearn.utils.validation import validate_data
 
 from pymlp.estimators import _docs
 from pymlp.estimators._base import BaseMLP, fit_context
+
+if TYPE_CHECKING:
+    from pymlp.estimators._base import MatrixLike
+
+_Regressor = TypeVar("_Regressor", bound="MLPRegressor")
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -51,15 +61,23 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,),
-                 activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200,
-                 shuffle=True, random_state=None, tol=1e-4, verbose=False,
-                 warm_start=False, momentum=0.9, nesterovs_momentum=True,
-                 early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, n_threads=None):
+    def __init__(self, loss: str = "squared_error",
+                 hidden_layer_sizes: Union[int, Sequence[int]] = (100,),
+                 activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 0.0001,
+                 batch_size: Union[int, str] = "auto",
+                 learning_rate: str = "constant",
+                 learning_rate_init: float = 0.001, power_t: float = 0.5,
+                 max_iter: int = 200, shuffle: bool = True,
+                 random_state: Union[int, np.random.RandomState, None] = None,
+                 tol: float = 1e-4, verbose: bool = False,
+                 warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True,
+                 early_stopping: bool = False,
+                 validation_fraction: float = 0.1, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-8,
+                 n_iter_no_change: float = 10, max_fun: int = 15000,
+                 n_threads: Optional[int] = None) -> None:
         self._set_params_from(locals())
 
     _file_kind = "MLPRegressor"  # its kind in model files
@@ -102,7 +120,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         y_pred = self._output(X)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> NDArray[Any]:
         """The predicted targets.
 
         Parameters
@@ -117,7 +135,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     @available_if(lambda est: est._check_solver())
     @fit_context
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self: _Regressor, X: MatrixLike, y: ArrayLike,
+                    sample_weight: Optional[ArrayLike] = None) -> _Regressor:
         """One epoch of the stochastic solver on (X, y), continuing the
         previous ones (sgd and adam only).
 

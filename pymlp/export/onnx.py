@@ -32,8 +32,12 @@ inside a Pipeline, with skl2onnx's options ``zipmap`` and ``nocl``.
 
 ``onnx`` is an optional dependency: ``pip install "pymlp[onnx]"``.
 """
+from __future__ import annotations
+
 import importlib.util
 import numbers
+import os
+from typing import TYPE_CHECKING, Optional, Tuple, Union
 
 import numpy as np
 
@@ -48,6 +52,9 @@ except ImportError as e:
 import pymlp
 from pymlp.network import MLP
 from pymlp.serialization import write_atomically
+
+if TYPE_CHECKING:
+    from pymlp.estimators import MLPClassifier, MLPRegressor
 
 # Opset 17 loads in onnxruntime 1.13 and later; every operator used here
 # has had its present meaning since opset 13.
@@ -326,7 +333,7 @@ def _regressor_outputs(g, z, est, variable):
 
 # -- the models ---------------------------------------------------------------
 
-def _estimator_classes():
+def _estimator_classes() -> Tuple[type, ...]:
     try:
         from pymlp.estimators import MLPClassifier, MLPRegressor
     except ImportError:
@@ -369,7 +376,9 @@ def _value_info(name, elem_type, shape):
     return helper.make_tensor_value_info(name, elem_type, shape)
 
 
-def to_onnx(model, path=None, *, opset=None):
+def to_onnx(model: Union[MLP, MLPClassifier, MLPRegressor],
+            path: Union[str, os.PathLike[str], None] = None, *,
+            opset: Optional[int] = None) -> onnx.ModelProto:
     """The ONNX model of a network or a fitted estimator.
 
     Parameters
@@ -597,7 +606,7 @@ def _convert_regressor(scope, operator, container):
                        operator.outputs[0].full_name)
 
 
-def register_skl2onnx():
+def register_skl2onnx() -> None:
     """Register converters for pymlp's MLPClassifier and MLPRegressor with
     skl2onnx, so that ``skl2onnx.to_onnx(est, X)`` and ``convert_sklearn``
     convert them (also inside a Pipeline). Their outputs are those of

@@ -22,11 +22,19 @@ Each activation is one torch.nn module:
 PyTorch is an optional dependency, imported when a function is called:
 ``pip install torch``.
 """
+from __future__ import annotations
+
 import sys
+from typing import TYPE_CHECKING, Any, List, Union
 
 import numpy as np
 
 from pymlp.network import MLP
+
+if TYPE_CHECKING:
+    import torch
+
+    from pymlp.estimators import MLPClassifier, MLPRegressor
 
 INSTALL = "pip install torch"
 
@@ -129,7 +137,8 @@ def _activation_module(nn, name, dtype):
     raise ValueError(f"no PyTorch module for the activation {name!r}")
 
 
-def to_torch(model):
+def to_torch(
+        model: Union[MLP, MLPClassifier, MLPRegressor]) -> torch.nn.Sequential:
     """The network as a ``torch.nn.Sequential`` of ``Linear`` layers and
     activation modules, in the network's dtype, giving its outputs.
 
@@ -295,7 +304,7 @@ def _linear_values(torch, where, linear, dtype_name, first):
     return W, b
 
 
-def from_torch(module):
+def from_torch(module: torch.nn.Module) -> MLP:
     """A pymlp.MLP computing what a ``torch.nn.Sequential`` of ``Linear``
     layers and activation modules computes.
 
@@ -363,7 +372,7 @@ def from_torch(module):
     dtype = np.dtype(dtype_name)
 
     # one entry per Linear: [W, b, activation name, where]
-    layers = []
+    layers: List[List[Any]] = []
     for index, child in enumerate(children):
         where = _describe(index, child)
         if not isinstance(child, nn.Module):
