@@ -8,6 +8,7 @@ import pickle
 import re
 import subprocess
 import sys
+import tempfile
 import warnings
 
 import numpy as np
@@ -84,8 +85,11 @@ def test_import_pymlp_without_sklearn():
         "except ImportError as e:\n"
         "    print(e)\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    # from a neutral directory: the source tree's uncompiled package would
+    # shadow the one under test
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, env=env, check=True).stdout
+                         text=True, env=env, check=True,
+                         cwd=tempfile.gettempdir()).stdout
     assert 'pip install "pymlp[sklearn]"' in out
 
 

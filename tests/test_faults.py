@@ -158,7 +158,10 @@ def test_ctrl_c_inside_a_long_batch_stops_the_fit_quickly(rng):
     history = net.fit(X[:256], y[:256], optimizer=opt, epochs=2)
     assert np.isfinite(history.loss).all() and opt.steps == steps + 2
 
-    assert latency < 1.0, f"Ctrl-C took {latency:.2f} s to stop the fit"
+    # loose: a shared machine stalls now and then, and a sanitizer build
+    # (libasan preloaded) runs everything a few times slower
+    bound = 2.0 if "libasan" in os.environ.get("LD_PRELOAD", "") else 1.0
+    assert latency < bound, f"Ctrl-C took {latency:.2f} s to stop the fit"
 
 
 # -- memory --------------------------------------------------------------

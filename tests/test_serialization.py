@@ -426,7 +426,7 @@ def test_writer_killed_mid_save(tmp_path, net, then):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         filter(None, [root, os.environ.get("PYTHONPATH")])))
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
-                              env=env)
+                              env=env, cwd=directory)
     try:
         temp = stop_while_writing(writer, directory)
     finally:

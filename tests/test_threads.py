@@ -6,6 +6,7 @@ length of a fit), so two of them end as the two run one after the other in
 some order; fits of different networks run at the same time. An optimizer
 counts every update made through it, from any thread."""
 import os
+import tempfile
 import threading
 import time
 
@@ -187,5 +188,6 @@ def test_omp_num_threads_sets_the_default_count():
     code = "import pymlp; print(pymlp.get_num_threads())"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", code], env=env,
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True,
+                         cwd=tempfile.gettempdir())
     assert out.stdout.strip() == "1"
