@@ -42,7 +42,8 @@ TEMP_SUFFIX = ".pymlp-tmp"
 # The faces a file may hold: kind -> (module, class). The class rebuilds
 # itself from the network and its fields with `_from_file(net, fields)`.
 KINDS = {"MLPClassifier": ("pymlp.estimators", "MLPClassifier"),
-         "MLPRegressor": ("pymlp.estimators", "MLPRegressor")}
+         "MLPRegressor": ("pymlp.estimators", "MLPRegressor"),
+         "TableModel": ("pymlp.io.tables", "TableModel")}
 
 
 def save(net: MLP, path: StrPath, kind: Optional[str] = None,

@@ -1,5 +1,4 @@
-"""The `pymlp` command: `pymlp demo` reproduces the lecture's experiments,
-`pymlp info` tells how the engine was built."""
+"""`pymlp demo`: reproduces the lecture's experiments."""
 import argparse
 import sys
 import time
@@ -108,29 +107,10 @@ def demo(args: argparse.Namespace) -> None:
         _plot(args.plot, x, y, net, history)
 
 
-def info(args: argparse.Namespace) -> None:
-    for key, value in pymlp.build_info().items():
-        print(f"{key}: {value}")
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="pymlp", description="Fast multilayer perceptrons.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_parser(commands) -> None:
     run = commands.add_parser("demo", help="train the lecture's networks")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--epochs", type=int, default=10000)
     run.add_argument("--plot", metavar="FILE.png",
                      help="draw the fit and the loss curve (matplotlib)")
     run.set_defaults(handler=demo)
-    commands.add_parser("info", help="show the engine's build").set_defaults(
-        handler=info)
-    args = parser.parse_args(argv)
-    if getattr(args, "epochs", 1) < 1:
-        parser.error("--epochs must be at least 1")
-    args.handler(args)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,154 @@
+"""`pymlp train DATA --target COLUMN --output MODEL`: fit an MLPClassifier
+or MLPRegressor on a data file, with its columns standardised (numbers) or
+one-hot encoded (strings), and save it with that preprocessing."""
+import argparse
+import time
+import warnings
+
+import numpy as np
+
+# targets with at most this many distinct integers are class labels
+MAX_INTEGER_CLASSES = 20
+
+
+def _hidden(text):
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of layer sizes such as 100,100") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"layer sizes {text!r} must be >= 1")
+    return sizes
+
+
+def infer_task(target) -> str:
+    """classification for string, bool or few-integer targets, else
+    regression."""
+    kind = target.dtype.kind
+    if kind in "iu":
+        return ("classification" if target.nunique() <= MAX_INTEGER_CLASSES
+                else "regression")
+    return "regression" if kind == "f" else "classification"
+
+
+def train(args: argparse.Namespace) -> None:
+    from pymlp.io.tables import TableError, TableModel, _numbers, read_table
+    frame = read_table(args.data)
+    frame.columns = [str(c) for c in frame.columns]
+    if args.target not in frame.columns:
+        raise TableError(f"{args.data} has no target column {args.target!r}; "
+                         f"its columns: {', '.join(frame.columns)}")
+    target = frame[args.target]
+    if target.isna().any():
+        row = int(np.argmax(target.isna().to_numpy())) + 1
+        raise TableError(f"the target column {args.target!r} has a missing "
+                         f"value in row {row}")
+    task = args.task or infer_task(target)
+    model = TableModel.from_frame(frame, args.target)
+    X = model.encode(frame)
+    if task == "regression":
+        y = _numbers(target, args.target, 1)
+    else:
+        y = target.to_numpy()
+        if y.dtype.kind == "f" and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        elif y.dtype.kind == "O":
+            y = y.astype(str)
+    if not 0 <= (args.validation_split or 0) < 1:
+        raise ValueError(f"--validation-split {args.validation_split} is not "
+                         "in [0, 1)")
+    rng = np.random.default_rng(args.seed)
+    X_val = y_val = None
+    if args.validation_split and not args.early_stopping:
+        order = rng.permutation(len(X))
+        n_val = int(round(args.validation_split * len(X)))
+        if n_val < 1 or n_val >= len(X):
+            raise ValueError(f"--validation-split {args.validation_split} "
+                             f"leaves no rows to train or to validate on "
+                             f"({len(X)} rows)")
+        X_val, y_val = X[order[:n_val]], y[order[:n_val]]
+        X, y = X[order[n_val:]], y[order[n_val:]]
+    from pymlp import MLPClassifier, MLPRegressor
+    cls = MLPClassifier if task == "classification" else MLPRegressor
+    est = cls(hidden_layer_sizes=args.hidden, activation=args.activation,
+              solver=args.solver, max_iter=args.epochs,
+              batch_size=args.batch_size if args.batch_size else "auto",
+              learning_rate_init=args.lr, alpha=args.alpha,
+              early_stopping=args.early_stopping,
+              validation_fraction=args.validation_split or 0.1,
+              random_state=args.seed, n_threads=args.threads)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # not converged: the summary says
+        try:
+            est.fit(X, y)
+        except ValueError as e:
+            raise ValueError(f"cannot train: {e}") from None
+    seconds = time.perf_counter() - start
+    model.estimator = est
+    model.save(args.output)
+    if X_val is not None:
+        score = f"{est.score(X_val, y_val):.4f}"
+    elif args.early_stopping:
+        score = f"{est.best_validation_score_:.4f}"
+    else:
+        score = "n/a"
+    name = "accuracy" if task == "classification" else "R^2"
+    if not args.quiet:
+        print(f"trained {task} on {len(X)} rows, {X.shape[1]} inputs, "
+              f"{est.n_iter_} epochs in {seconds:.2f} s; final loss "
+              f"{est.loss_:.6g}; validation {name} {score}; "
+              f"saved {args.output}")
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be positive")
+        return value
+    return parse
+
+
+def _non_negative(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be >= 0")
+    return value
+
+
+def add_parser(commands) -> None:
+    run = commands.add_parser("train", help="train on a data file")
+    run.add_argument("data", metavar="DATA",
+                     help=".csv, .tsv, .parquet, .npy or .npz")
+    run.add_argument("--target", required=True, metavar="COLUMN")
+    run.add_argument("--output", required=True, metavar="MODEL")
+    run.add_argument("--task", choices=["classification", "regression"],
+                     help="default: classification for string, bool or "
+                     f"at most {MAX_INTEGER_CLASSES} distinct integer "
+                     "targets, else regression")
+    run.add_argument("--hidden", type=_hidden, default=(100,),
+                     help="hidden layer sizes, e.g. 100,100 (default 100)")
+    run.add_argument("--activation", default="relu",
+                     choices=["identity", "logistic", "tanh", "relu"])
+    run.add_argument("--solver", default="adam",
+                     choices=["lbfgs", "sgd", "adam"])
+    run.add_argument("--epochs", type=int, default=200)
+    run.add_argument("--batch-size", type=_positive(int), default=None)
+    run.add_argument("--lr", type=_positive(float), default=1e-3)
+    run.add_argument("--alpha", type=_non_negative, default=1e-4)
+    run.add_argument("--validation-split", type=_non_negative, default=None,
+                     help="fraction of rows held out to score the model")
+    run.add_argument("--early-stopping", action="store_true")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--threads", type=_positive(int), default=None)
+    run.add_argument("--quiet", action="store_true")
+    run.set_defaults(handler=train)

@@ -1,0 +1,1 @@
+"""Data files: tables (pymlp.io.tables)."""
