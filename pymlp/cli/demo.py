@@ -2,7 +2,7 @@
 import argparse
 import sys
 import time
-from typing import List, Optional
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +107,7 @@ def demo(args: argparse.Namespace) -> None:
         _plot(args.plot, x, y, net, history)
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Any) -> None:
     run = commands.add_parser("demo", help="train the lecture's networks")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--epochs", type=int, default=10000)

@@ -1,6 +1,7 @@
 """`pymlp evaluate MODEL DATA --target COLUMN`: accuracy and log-loss
 (classification) or R^2, MSE and MAE (regression) on a data file."""
 import argparse
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def evaluate(args: argparse.Namespace) -> None:
     print(f"rows: {len(frame)}")
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Any) -> None:
     run = commands.add_parser("evaluate", help="score a model on a data file")
     run.add_argument("model", metavar="MODEL")
     run.add_argument("data", metavar="DATA")

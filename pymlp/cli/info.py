@@ -1,5 +1,6 @@
 """`pymlp info [MODEL]`: the engine's build, or what a model file holds."""
 import argparse
+from typing import Any
 
 import pymlp
 
@@ -32,7 +33,7 @@ def info(args: argparse.Namespace) -> None:
         print(f"epochs: {est.n_iter_}, final loss: {est.loss_:.6g}")
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Any) -> None:
     run = commands.add_parser(
         "info", help="show the engine's build, or a model file's content")
     run.add_argument("model", nargs="?", metavar="MODEL",

@@ -4,6 +4,7 @@ are matched by name; a category not seen in training encodes as all
 zeros."""
 import argparse
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def predict(args: argparse.Namespace) -> None:
             out.close()
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Any) -> None:
     run = commands.add_parser("predict", help="predict for a data file")
     run.add_argument("model", metavar="MODEL")
     run.add_argument("data", metavar="DATA")

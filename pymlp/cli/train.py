@@ -4,6 +4,7 @@ one-hot encoded (strings), and save it with that preprocessing."""
 import argparse
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ def _hidden(text):
     return sizes
 
 
-def infer_task(target) -> str:
+def infer_task(target: Any) -> str:
     """classification for string, bool or few-integer targets, else
     regression."""
     kind = target.dtype.kind
@@ -88,7 +89,7 @@ def train(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - start
     model.estimator = est
     model.save(args.output)
-    if X_val is not None:
+    if X_val is not None and y_val is not None:
         score = f"{est.score(X_val, y_val):.4f}"
     elif args.early_stopping:
         score = f"{est.best_validation_score_:.4f}"
@@ -125,7 +126,7 @@ def _non_negative(text):
     return value
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Any) -> None:
     run = commands.add_parser("train", help="train on a data file")
     run.add_argument("data", metavar="DATA",
                      help=".csv, .tsv, .parquet, .npy or .npz")

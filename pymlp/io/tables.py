@@ -39,7 +39,7 @@ def _pandas():
     return pandas
 
 
-def _extension(path) -> str:
+def _extension(path: Any) -> str:
     ext = os.path.splitext(str(path))[1].lower()
     if ext not in CSV_EXTENSIONS and ext not in PARQUET_EXTENSIONS \
             and ext not in NUMPY_EXTENSIONS:
@@ -82,7 +82,7 @@ def _read_numpy(pd, path, ext):
     return pd.DataFrame(arrays)
 
 
-def iter_table(path, chunk_rows: Optional[int] = None) -> Iterator[Any]:
+def iter_table(path: Any, chunk_rows: Optional[int] = None) -> Iterator[Any]:
     """The table in `path` as pandas DataFrames of at most `chunk_rows` rows
     each (one DataFrame if None)."""
     pd = _pandas()
@@ -121,7 +121,7 @@ def iter_table(path, chunk_rows: Optional[int] = None) -> Iterator[Any]:
         raise
 
 
-def read_table(path) -> Any:
+def read_table(path: Any) -> Any:
     """The whole table in `path` as a pandas DataFrame."""
     frame = next(iter_table(path))
     if len(frame) == 0:
@@ -129,12 +129,12 @@ def read_table(path) -> Any:
     return frame
 
 
-def _is_numeric(series) -> bool:
+def _is_numeric(series: Any) -> bool:
     kind = series.dtype.kind
     return kind in "iuf"
 
 
-def _numbers(series, name, first_row) -> np.ndarray:
+def _numbers(series: Any, name: str, first_row: int) -> np.ndarray:
     """A column's values as float64, or TableError naming the first value
     that is not a number or is missing."""
     pd = _pandas()
@@ -154,7 +154,7 @@ def _numbers(series, name, first_row) -> np.ndarray:
     return values
 
 
-def _strings(series, name, first_row) -> np.ndarray:
+def _strings(series: Any, name: str, first_row: int) -> np.ndarray:
     missing = series.isna().to_numpy()
     if missing.any():
         raise TableError(f"column {name!r} has a missing value in row "
@@ -162,7 +162,7 @@ def _strings(series, name, first_row) -> np.ndarray:
     return series.astype(str).to_numpy()
 
 
-def check_columns(frame, names: List[str], path="the data") -> None:
+def check_columns(frame: Any, names: List[str], path: Any = "the data") -> None:
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise TableError(f"{path} lacks the column(s) "
@@ -185,14 +185,14 @@ class TableModel:
         The name of the column the estimator predicts.
     """
 
-    def __init__(self, estimator, features: List[Dict[str, Any]],
+    def __init__(self, estimator: Any, features: List[Dict[str, Any]],
                  target: str) -> None:
         self.estimator = estimator
         self.features = features
         self.target = target
 
     @classmethod
-    def from_frame(cls, frame, target: str) -> "TableModel":
+    def from_frame(cls, frame: Any, target: str) -> "TableModel":
         """An unfitted model (estimator None) whose preprocessing is
         learned from `frame`'s columns other than `target`."""
         features = []
@@ -223,7 +223,7 @@ class TableModel:
     def feature_names(self) -> List[str]:
         return [f["name"] for f in self.features]
 
-    def encode(self, frame, first_row: int = 1) -> np.ndarray:
+    def encode(self, frame: Any, first_row: int = 1) -> np.ndarray:
         """The network's input for `frame`: array of shape (n_rows,
         n_encoded_features), columns matched by name. `first_row` numbers
         the frame's first row in error messages."""
@@ -243,12 +243,12 @@ class TableModel:
                               .astype(np.float64))
         return np.hstack(blocks) if blocks else np.empty((len(frame), 0))
 
-    def predict(self, frame) -> np.ndarray:
+    def predict(self, frame: Any) -> np.ndarray:
         """Predictions for a DataFrame holding the feature columns (any
         order, other columns ignored): array of shape (n_rows,)."""
         return self.estimator.predict(self.encode(frame))
 
-    def predict_proba(self, frame) -> np.ndarray:
+    def predict_proba(self, frame: Any) -> np.ndarray:
         """Class probabilities, array of shape (n_rows, n_classes)
         (classification only)."""
         if not self.is_classifier:
@@ -259,7 +259,7 @@ class TableModel:
     def classes_(self):
         return self.estimator.classes_
 
-    def save(self, path) -> None:
+    def save(self, path: Any) -> None:
         """Write the model to one safetensors file, atomically."""
         from pymlp import serialization
         from pymlp.estimators import _files
@@ -272,7 +272,7 @@ class TableModel:
                                "target": self.target})
 
     @classmethod
-    def _from_file(cls, net, fields) -> "TableModel":
+    def _from_file(cls, net: Any, fields: Any) -> "TableModel":
         from pymlp import estimators
 
         def expect(condition, message):
