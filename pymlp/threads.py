@@ -5,11 +5,11 @@ when it is set, else every core the process may use, and what
 omp_set_num_threads last set for the calling thread, so that
 threadpoolctl's limits (which scikit-learn and joblib use against
 oversubscription) govern pymlp too. set_num_threads overrides it for the
-whole process; a
-network's own n_threads overrides both. Whichever applies, the count used is
-at most the number of processors OpenMP reports: more threads would only
-take turns on them, each with scratch of its own. Results do not depend on
-the count: the engine splits work so that no sum's order changes."""
+whole process; a network's own n_threads overrides both. Whichever
+applies, the count used is at most the number of processors OpenMP
+reports: more threads would only take turns on them, each with scratch of
+its own. Results do not depend on the count: the engine splits work so
+that no sum's order changes."""
 from typing import Any, Dict, Optional
 
 from pymlp import _engine
