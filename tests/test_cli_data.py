@@ -114,9 +114,9 @@ def test_predict_streams_in_chunks(tmp, monkeypatch):
     seen = []
     original = tables.TableModel.encode
 
-    def encode(self, chunk, first_row=1):
+    def encode(self, chunk, first_row=1, **options):
         seen.append(len(chunk))
-        return original(self, chunk, first_row)
+        return original(self, chunk, first_row, **options)
     monkeypatch.setattr(tables.TableModel, "encode", encode)
     monkeypatch.setattr(predict, "CHUNK_ROWS", 1000)
     from pymlp.cli import main

@@ -4,8 +4,12 @@ model file holds), `train`, `predict` and `evaluate` work on data files.
 
 Bad input (a missing file, a missing column, a value that is not a number,
 a corrupted model file, a bad option) prints one line on stderr and exits
-with status 2."""
+with status 2. Ctrl-C prints one line and exits with status 130 (128 +
+SIGINT), having written no model or output file. A reader that closes
+the output early (`pymlp predict ... | head`) ends the command quietly
+with status 141 (128 + SIGPIPE), as a program killed by SIGPIPE reports."""
 import argparse
+import os
 import sys
 from typing import List, Optional
 
@@ -30,6 +34,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--epochs must be at least 1")
     try:
         args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE
+    except KeyboardInterrupt:
+        print(f"pymlp {args.command}: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT
     except (ValueError, OSError) as e:
         # TableError, a model file that does not load, bad option values
         message = str(e).strip().splitlines()[0] if str(e).strip() else \
@@ -37,3 +48,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"pymlp {args.command}: error: {message}", file=sys.stderr)
         return 2
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at os.devnull, so that the interpreter's last flush of
+    what is left for a closed pipe does not fail at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a file (a test's capture): nothing to flush

@@ -5,6 +5,8 @@ from typing import Any
 
 import numpy as np
 
+from pymlp.cli.predict import UNSEEN_HELP
+
 
 def evaluate(args: argparse.Namespace) -> None:
     import pymlp
@@ -18,7 +20,7 @@ def evaluate(args: argparse.Namespace) -> None:
     frame.columns = [str(c) for c in frame.columns]
     if args.target not in frame.columns:
         raise TableError(f"{args.data} has no target column {args.target!r}")
-    X = model.encode(frame)
+    X = model.encode(frame, unseen=args.unseen)
     target = frame[args.target]
     if model.is_classifier:
         classes = model.classes_
@@ -49,4 +51,6 @@ def add_parser(commands: Any) -> None:
     run.add_argument("model", metavar="MODEL")
     run.add_argument("data", metavar="DATA")
     run.add_argument("--target", required=True, metavar="COLUMN")
+    run.add_argument("--unseen", choices=["zeros", "error"], default="zeros",
+                     help=UNSEEN_HELP)
     run.set_defaults(handler=evaluate)

@@ -1,10 +1,18 @@
 """`pymlp train DATA --target COLUMN --output MODEL`: fit an MLPClassifier
 or MLPRegressor on a data file, with its columns standardised (numbers) or
-one-hot encoded (strings), and save it with that preprocessing."""
+one-hot encoded (strings), and save it with that preprocessing.
+
+On a terminal, training shows a tqdm progress bar over the epochs with the
+loss: the estimator runs with verbose=True, and the lines it prints
+("Iteration 3, loss = 0.41", as scikit-learn prints them) move the bar
+instead of reaching the terminal."""
 import argparse
+import contextlib
+import re
+import sys
 import time
 import warnings
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -21,6 +29,54 @@ def _hidden(text):
     if not sizes or min(sizes) < 1:
         raise argparse.ArgumentTypeError(f"layer sizes {text!r} must be >= 1")
     return sizes
+
+
+class _LossBar:
+    """A file-like object for the estimator's verbose output: each
+    "Iteration N, loss = L" line advances a tqdm bar on stderr to epoch N
+    and shows L; "Validation score: S" lines (early stopping) show S; other
+    lines (why training stopped) are dropped, the summary says it."""
+
+    ITERATION = re.compile(r"Iteration (\d+), loss = (\S+)")
+    VALIDATION = re.compile(r"Validation score: (\S+)")
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+        self.bar = tqdm(total=total, unit="epoch", file=sys.stderr,
+                        leave=False, dynamic_ncols=True)
+        self.pending = ""
+        self.postfix: dict = {}
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            match = self.ITERATION.match(line)
+            if match:
+                self.bar.update(int(match.group(1)) - self.bar.n)
+                self.postfix["loss"] = match.group(2)
+            match = self.VALIDATION.match(line)
+            if match:
+                self.postfix["validation"] = match.group(1)
+            self.bar.set_postfix(self.postfix, refresh=False)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress_bar(args: argparse.Namespace) -> Optional[_LossBar]:
+    """A bar for a stochastic solver's epochs when stderr is a terminal
+    and --quiet is not given (and tqdm is installed); else None."""
+    if args.quiet or args.solver == "lbfgs" or not sys.stderr.isatty():
+        return None
+    try:
+        return _LossBar(args.epochs)
+    except ImportError:
+        return None
 
 
 def infer_task(target: Any) -> str:
@@ -71,6 +127,7 @@ def train(args: argparse.Namespace) -> None:
         X_val, y_val = X[order[:n_val]], y[order[:n_val]]
         X, y = X[order[n_val:]], y[order[n_val:]]
     from pymlp import MLPClassifier, MLPRegressor
+    bar = _progress_bar(args)
     cls = MLPClassifier if task == "classification" else MLPRegressor
     est = cls(hidden_layer_sizes=args.hidden, activation=args.activation,
               solver=args.solver, max_iter=args.epochs,
@@ -78,15 +135,26 @@ def train(args: argparse.Namespace) -> None:
               learning_rate_init=args.lr, alpha=args.alpha,
               early_stopping=args.early_stopping,
               validation_fraction=args.validation_split or 0.1,
-              random_state=args.seed, n_threads=args.threads)
+              random_state=args.seed, n_threads=args.threads,
+              verbose=bar is not None)
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # not converged: the summary says
+    with warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stdout(bar or sys.stdout):
+        # not converged: the summary says; all other warnings are recorded
+        warnings.simplefilter("always")
         try:
             est.fit(X, y)
         except ValueError as e:
             raise ValueError(f"cannot train: {e}") from None
+        finally:
+            if bar is not None:
+                bar.close()
     seconds = time.perf_counter() - start
+    if any("interrupted" in str(w.message) for w in caught):
+        # the stochastic solvers stop at Ctrl-C and keep the weights, as
+        # scikit-learn's do; the command writes no model then
+        raise KeyboardInterrupt
+    est.set_params(verbose=False)  # the saved model fits silently
     model.estimator = est
     model.save(args.output)
     if X_val is not None and y_val is not None:

@@ -5,15 +5,18 @@ extension) with pandas and pyarrow; `iter_table` reads them in chunks of
 rows. `TableModel` is an MLPClassifier or MLPRegressor with the
 preprocessing of its input columns: numeric columns standardised with the
 training means and scales, string columns one-hot encoded with the training
-categories (a category not seen in training encodes as all zeros). Its
+categories (a category not seen in training encodes as all zeros, or is
+an error with unseen="error"). Its
 model file is the estimator's file with kind "TableModel" and the
 preprocessing in its fields; pymlp.load returns a TableModel.
 
 Errors in the data raise TableError with a one-line message naming the
 column and, for values, the first row (counted from 1, the header not
 counted)."""
+import contextlib
 import math
 import os
+import zipfile
 from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
@@ -52,34 +55,122 @@ def _extension(path: Any) -> str:
     return ext
 
 
-def _numpy_frame(pd, array, path):
-    array = np.asarray(array)
-    if array.ndim == 1:
-        array = array.reshape(-1, 1)
-    if array.ndim != 2:
-        raise TableError(f"{path}: an array of shape {array.shape}, not a "
-                         "table")
-    return pd.DataFrame(array, columns=[str(i) for i in
-                                        range(array.shape[1])])
+class _Array:
+    """One array of a .npy file, or of a member of an .npz file, read from
+    an open binary stream in chunks of rows: only its header is read until
+    chunks are asked for."""
+
+    def __init__(self, stream, where):
+        fmt = np.lib.format
+        self.stream, self.where = stream, where
+        try:
+            version = fmt.read_magic(stream)
+            read = (fmt.read_array_header_1_0 if version == (1, 0)
+                    else fmt.read_array_header_2_0)
+            self.shape, self.fortran, self.dtype = read(stream)
+        except ValueError as e:
+            raise TableError(f"{where}: not a readable NumPy array "
+                             f"({e})") from None
+        if self.dtype.hasobject:
+            raise TableError(f"{where}: an array of Python objects; a table "
+                             "needs numbers, strings or records")
+        if len(self.shape) not in (1, 2) or (
+                self.dtype.names is not None and len(self.shape) != 1):
+            raise TableError(f"{where}: an array of shape {self.shape}, not "
+                             "a table")
+        if self.dtype.names is not None and any(
+                self.dtype[name].shape for name in self.dtype.names):
+            raise TableError(f"{where}: a record array with array fields, "
+                             "not a table")
+        self.rows = self.shape[0]
+
+    def columns(self, name=None):
+        """The column names: a record array's field names; a 2-D array's
+        column numbers "0", "1", ...; a 1-D array's `name`, or "0"."""
+        if self.dtype.names is not None:
+            return list(self.dtype.names)
+        if len(self.shape) == 1:
+            return [name if name is not None else "0"]
+        return [str(j) for j in range(self.shape[1])]
+
+    def chunks(self, chunk_rows):
+        """The rows as arrays of at most chunk_rows rows (a single empty
+        array if there are none)."""
+        row_items = self.shape[1] if len(self.shape) == 2 else 1
+        whole = None
+        if self.fortran and row_items > 1:
+            # column-major: rows are not contiguous, read it whole
+            whole = self._read(self.rows * row_items).reshape(
+                self.shape, order="F")
+        for start in range(0, max(self.rows, 1), chunk_rows):
+            m = min(chunk_rows, self.rows - start)
+            yield (whole[start:start + m] if whole is not None else
+                   self._read(m * row_items).reshape((m,) + self.shape[1:]))
+
+    def _read(self, items):
+        size = items * self.dtype.itemsize
+        data = self.stream.read(size)
+        if len(data) < size:
+            raise TableError(f"{self.where}: the file is truncated (it ends "
+                             f"before the {self.shape} array's last value)")
+        array = np.frombuffer(data, dtype=self.dtype, count=items)
+        if not array.dtype.isnative:  # pandas takes native byte order
+            array = array.astype(array.dtype.newbyteorder("="))
+        return array
 
 
-def _read_numpy(pd, path, ext):
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise TableError(f"{path}: not a readable NumPy file ({e})") from None
-    if ext == ".npy":
-        return _numpy_frame(pd, data, path)
-    with data:
-        arrays = {name: data[name] for name in data.files}
-    if len(arrays) == 1:
-        return _numpy_frame(pd, next(iter(arrays.values())), path)
-    # several arrays: each 1-D array is a column named after it
-    lengths = {a.shape[0] if a.ndim else -1 for a in arrays.values()}
-    if any(a.ndim != 1 for a in arrays.values()) or len(lengths) != 1:
-        raise TableError(f"{path}: an .npz file of several arrays needs "
-                         "1-D arrays of one length (one per column)")
-    return pd.DataFrame(arrays)
+def _array_frame(pd, array, columns):
+    if array.dtype.names is not None:
+        return pd.DataFrame(array)
+    return pd.DataFrame(array.reshape(len(array), len(columns)),
+                        columns=columns)
+
+
+def _iter_numpy(pd, path, ext, chunk_rows):
+    """The frames of a .npy or .npz file, chunk_rows rows each (all rows at
+    once if None). A .npy array, or an .npz holding one array: a record
+    array's fields are the columns, named after them; a 2-D array's columns
+    are named "0", "1", ...; a 1-D array is one column "0". An .npz of
+    several arrays of one length: each array gives its columns as above,
+    except that a 1-D array's column is named after the array (as given to
+    np.savez), so that np.savez(f, X=X, y=y) holds the columns "0", "1",
+    ... and "y"."""
+    with contextlib.ExitStack() as stack:
+        if ext == ".npy":
+            stream = stack.enter_context(open(path, "rb"))
+            arrays = {None: _Array(stream, path)}
+        else:
+            try:
+                archive = stack.enter_context(zipfile.ZipFile(path))
+                names = archive.namelist()
+            except (zipfile.BadZipFile, OSError) as e:
+                raise TableError(f"{path}: not a readable .npz file "
+                                 f"({e})") from None
+            if not names or not all(n.endswith(".npy") for n in names):
+                raise TableError(f"{path}: not an .npz file of arrays "
+                                 f"(it holds {', '.join(names) or 'nothing'})")
+            arrays = {}
+            for member in names:
+                stream = stack.enter_context(archive.open(member))
+                arrays[member[:-4] if len(names) > 1 else None] = \
+                    _Array(stream, f"{path}: {member}")
+        columns = {key: a.columns(key) for key, a in arrays.items()}
+        flat = [c for names in columns.values() for c in names]
+        repeated = sorted({c for c in flat if flat.count(c) > 1})
+        if repeated:
+            raise TableError(f"{path}: the arrays give several columns named "
+                             f"{', '.join(map(repr, repeated))}")
+        lengths = {a.rows for a in arrays.values()}
+        if len(lengths) > 1:
+            raise TableError(f"{path}: the arrays have different numbers of "
+                             f"rows ({', '.join(map(str, sorted(lengths)))})")
+        step = chunk_rows or max(lengths.pop(), 1)
+        parts = zip(*(a.chunks(step) for a in arrays.values()))
+        for chunk in parts:
+            frames = [_array_frame(pd, array, columns[key])
+                      for key, array in zip(arrays, chunk)]
+            yield (frames[0] if len(frames) == 1
+                   else pd.concat(frames, axis=1))
 
 
 def iter_table(path: Any, chunk_rows: Optional[int] = None) -> Iterator[Any]:
@@ -105,10 +196,7 @@ def iter_table(path: Any, chunk_rows: Optional[int] = None) -> Iterator[Any]:
                 for batch in parquet.iter_batches(batch_size=chunk_rows):
                     yield batch.to_pandas()
         else:
-            frame = _read_numpy(pd, path, ext)
-            step = chunk_rows or max(len(frame), 1)
-            for start in range(0, max(len(frame), 1), step):
-                yield frame.iloc[start:start + step]
+            yield from _iter_numpy(pd, path, ext, chunk_rows)
     except pd.errors.EmptyDataError:
         raise TableError(f"{path}: the file has no columns") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
@@ -160,13 +248,6 @@ def _strings(series: Any, name: str, first_row: int) -> np.ndarray:
         raise TableError(f"column {name!r} has a missing value in row "
                          f"{first_row + int(np.argmax(missing))}")
     return series.astype(str).to_numpy()
-
-
-def check_columns(frame: Any, names: List[str], path: Any = "the data") -> None:
-    missing = [n for n in names if n not in frame.columns]
-    if missing:
-        raise TableError(f"{path} lacks the column(s) "
-                         f"{', '.join(map(repr, missing))}")
 
 
 class TableModel:
@@ -223,37 +304,65 @@ class TableModel:
     def feature_names(self) -> List[str]:
         return [f["name"] for f in self.features]
 
-    def encode(self, frame: Any, first_row: int = 1) -> np.ndarray:
+    def encode(self, frame: Any, first_row: int = 1,
+               unseen: str = "zeros") -> np.ndarray:
         """The network's input for `frame`: array of shape (n_rows,
-        n_encoded_features), columns matched by name. `first_row` numbers
-        the frame's first row in error messages."""
-        frame.columns = [str(c) for c in frame.columns]
-        check_columns(frame, self.feature_names)
-        blocks = []
+        n_encoded_features), columns matched by name (the frame is not
+        changed). `first_row` numbers the frame's first row in error
+        messages. A category not seen in training encodes as all zeros
+        (`unseen="zeros"`) or raises TableError (`unseen="error"`)."""
+        if unseen not in ("zeros", "error"):
+            raise ValueError(f"unseen={unseen!r}; use 'zeros' or 'error'")
+        by_name = {str(c): c for c in frame.columns}
+        missing = [n for n in self.feature_names if n not in by_name]
+        if missing:
+            raise TableError(f"the data lacks the column(s) "
+                             f"{', '.join(map(repr, missing))}")
+        encoded = np.empty((len(frame), self.n_inputs))
+        j = 0
         for f in self.features:
-            series = frame[f["name"]]
+            series = frame[by_name[f["name"]]]
             if f["kind"] == "numeric":
                 values = _numbers(series, f["name"], first_row)
-                blocks.append(((values - f["mean"]) / f["scale"])[:, None])
-            else:
-                values = _strings(series, f["name"], first_row)
-                categories = np.array(f["categories"], dtype=object)
-                # unseen categories match no column: all zeros
-                blocks.append((values[:, None] == categories[None, :])
-                              .astype(np.float64))
-        return np.hstack(blocks) if blocks else np.empty((len(frame), 0))
+                encoded[:, j] = (values - f["mean"]) / f["scale"]
+                j += 1
+                continue
+            values = _strings(series, f["name"], first_row)
+            categories = np.array(f["categories"], dtype=object)
+            # unseen categories match no column: all zeros
+            one_hot = values[:, None] == categories[None, :]
+            if unseen == "error" and len(values):
+                known = one_hot.any(axis=1)
+                if not known.all():
+                    i = int(np.argmin(known))
+                    raise TableError(
+                        f"column {f['name']!r} has a category "
+                        f"{values[i]!r} in row {first_row + i} that the "
+                        "model did not see in training")
+            encoded[:, j:j + len(categories)] = one_hot
+            j += len(categories)
+        return encoded
 
-    def predict(self, frame: Any) -> np.ndarray:
+    @property
+    def n_inputs(self) -> int:
+        """The width of the encoded input: one per numeric column, one per
+        category of each categorical column."""
+        return sum(1 if f["kind"] == "numeric" else len(f["categories"])
+                   for f in self.features)
+
+    def predict(self, frame: Any, unseen: str = "zeros") -> np.ndarray:
         """Predictions for a DataFrame holding the feature columns (any
-        order, other columns ignored): array of shape (n_rows,)."""
-        return self.estimator.predict(self.encode(frame))
+        order, other columns ignored): array of shape (n_rows,). `unseen`
+        as for `encode`."""
+        return self.estimator.predict(self.encode(frame, unseen=unseen))
 
-    def predict_proba(self, frame: Any) -> np.ndarray:
-        """Class probabilities, array of shape (n_rows, n_classes)
-        (classification only)."""
+    def predict_proba(self, frame: Any, unseen: str = "zeros") -> np.ndarray:
+        """Class probabilities, array of shape (n_rows, n_classes), in the
+        order of `classes_` (classification only)."""
         if not self.is_classifier:
-            raise TableError("--proba needs a classification model")
-        return self.estimator.predict_proba(self.encode(frame))
+            raise TableError("predict_proba needs a classification model")
+        return self.estimator.predict_proba(self.encode(frame,
+                                                        unseen=unseen))
 
     @property
     def classes_(self):
