@@ -51,14 +51,14 @@ class _LossBar:
         self.pending += text
         *lines, self.pending = self.pending.split("\n")
         for line in lines:
+            match = self.VALIDATION.match(line)
+            if match:  # printed after its epoch's line: shown at the next
+                self.postfix["validation"] = match.group(1)
             match = self.ITERATION.match(line)
             if match:
-                self.bar.update(int(match.group(1)) - self.bar.n)
                 self.postfix["loss"] = match.group(2)
-            match = self.VALIDATION.match(line)
-            if match:
-                self.postfix["validation"] = match.group(1)
-            self.bar.set_postfix(self.postfix, refresh=False)
+                self.bar.set_postfix(self.postfix, refresh=False)
+                self.bar.update(int(match.group(1)) - self.bar.n)
         return len(text)
 
     def flush(self) -> None:
@@ -80,13 +80,16 @@ def _progress_bar(args: argparse.Namespace) -> Optional[_LossBar]:
 
 
 def infer_task(target: Any) -> str:
-    """classification for string, bool or few-integer targets, else
-    regression."""
+    """classification for string or bool targets, and for targets of at
+    most MAX_INTEGER_CLASSES distinct whole numbers (integers, or floats
+    such as a .npy file's column of labels); else regression."""
     kind = target.dtype.kind
-    if kind in "iu":
-        return ("classification" if target.nunique() <= MAX_INTEGER_CLASSES
-                else "regression")
-    return "regression" if kind == "f" else "classification"
+    if kind in "iuf":
+        whole = kind in "iu" or bool(np.all(np.mod(target.to_numpy(), 1)
+                                            == 0))
+        return ("classification" if whole and target.nunique()
+                <= MAX_INTEGER_CLASSES else "regression")
+    return "classification"
 
 
 def train(args: argparse.Namespace) -> None:
@@ -202,7 +205,7 @@ def add_parser(commands: Any) -> None:
     run.add_argument("--output", required=True, metavar="MODEL")
     run.add_argument("--task", choices=["classification", "regression"],
                      help="default: classification for string, bool or "
-                     f"at most {MAX_INTEGER_CLASSES} distinct integer "
+                     f"at most {MAX_INTEGER_CLASSES} distinct whole-number "
                      "targets, else regression")
     run.add_argument("--hidden", type=_hidden, default=(100,),
                      help="hidden layer sizes, e.g. 100,100 (default 100)")

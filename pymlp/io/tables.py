@@ -173,6 +173,31 @@ def _iter_numpy(pd, path, ext, chunk_rows):
                    else pd.concat(frames, axis=1))
 
 
+def _parquet_chunks(parquet, chunk_rows):
+    """The frames of a Parquet file, chunk_rows rows each, reading one row
+    group at a time: memory is bounded by the larger of a row group and a
+    chunk. (ParquetFile.iter_batches holds more as the file grows: with
+    pyarrow 26 its allocations at 480,000 rows were twice those at 60,000,
+    in row groups of 25,000.)"""
+    import pyarrow as pa
+    schema = parquet.schema_arrow
+
+    def pa_table(batches):
+        return pa.Table.from_batches(batches, schema=schema)
+    pending: List[Any] = []
+    for i in range(parquet.num_row_groups):
+        group = parquet.read_row_group(i, use_threads=False)
+        pending.extend(group.to_batches())
+        del group
+        while sum(len(b) for b in pending) >= chunk_rows:
+            table = pa_table(pending)
+            yield table.slice(0, chunk_rows).to_pandas()
+            pending = table.slice(chunk_rows).to_batches()
+    rest = pa_table(pending)
+    if len(rest) or parquet.metadata.num_rows == 0:
+        yield rest.to_pandas()
+
+
 def iter_table(path: Any, chunk_rows: Optional[int] = None) -> Iterator[Any]:
     """The table in `path` as pandas DataFrames of at most `chunk_rows` rows
     each (one DataFrame if None)."""
@@ -193,8 +218,7 @@ def iter_table(path: Any, chunk_rows: Optional[int] = None) -> Iterator[Any]:
             if chunk_rows is None:
                 yield parquet.read().to_pandas()
             else:
-                for batch in parquet.iter_batches(batch_size=chunk_rows):
-                    yield batch.to_pandas()
+                yield from _parquet_chunks(parquet, chunk_rows)
         else:
             yield from _iter_numpy(pd, path, ext, chunk_rows)
     except pd.errors.EmptyDataError:
