@@ -41,13 +41,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         print(f"pymlp {args.command}: interrupted", file=sys.stderr)
         return 130  # 128 + SIGINT
+    except ImportError as e:
+        # pandas and pyarrow say so themselves (TableError); scikit-learn,
+        # needed by the estimators and evaluate's metrics, shows here
+        extra = "plot" if args.command == "demo" else "cli"
+        missing = e.name or getattr(e.__cause__ or e.__context__, "name",
+                                    None)
+        what = f"{missing} is not installed" if missing else _first_line(e)
+        print(f"pymlp {args.command}: error: {what}; this command needs the "
+              f'{extra} extra: pip install "pymlp[{extra}]"', file=sys.stderr)
+        return 2
     except (ValueError, OSError) as e:
         # TableError, a model file that does not load, bad option values
-        message = str(e).strip().splitlines()[0] if str(e).strip() else \
-            type(e).__name__
-        print(f"pymlp {args.command}: error: {message}", file=sys.stderr)
+        print(f"pymlp {args.command}: error: {_first_line(e)}",
+              file=sys.stderr)
         return 2
     return 0
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _silence_stdout() -> None:

@@ -19,6 +19,14 @@ import numpy as np
 # targets with at most this many distinct integers are class labels
 MAX_INTEGER_CLASSES = 20
 
+ARRAY_COLUMNS = (
+    "Columns of NumPy files: a 2-D array's columns are named 0, 1, 2, ... "
+    "(--target 4 is the fifth column); a record array's fields by their "
+    "names. An .npz file of one array reads as that array; of several "
+    "arrays with the same number of rows, a 1-D array is a column named "
+    "after it, so np.savez(path, X=X, y=y) holds the columns 0, 1, ... of "
+    "X and y (--target y). A 2-D array may appear once in an .npz file.")
+
 
 def _hidden(text):
     try:
@@ -198,11 +206,23 @@ def _non_negative(text):
 
 
 def add_parser(commands: Any) -> None:
-    run = commands.add_parser("train", help="train on a data file")
+    run = commands.add_parser(
+        "train", help="train on a data file",
+        description="Train an MLPClassifier or MLPRegressor on the columns "
+        "of DATA to predict the column --target, and save it with its "
+        "preprocessing (numeric columns standardised, string columns one-hot "
+        "encoded, class labels) to one model file. On a terminal a progress "
+        "bar shows the epochs and the loss (sgd and adam); a line sums up "
+        "at the end.",
+        epilog=ARRAY_COLUMNS)
     run.add_argument("data", metavar="DATA",
-                     help=".csv, .tsv, .parquet, .npy or .npz")
-    run.add_argument("--target", required=True, metavar="COLUMN")
-    run.add_argument("--output", required=True, metavar="MODEL")
+                     help=".csv or .tsv with a header row, .parquet, .npy or "
+                     ".npz (columns of arrays: see below)")
+    run.add_argument("--target", required=True, metavar="COLUMN",
+                     help="the column to predict")
+    run.add_argument("--output", required=True, metavar="MODEL",
+                     help="the model file to write (safetensors); written "
+                     "in full or not at all")
     run.add_argument("--task", choices=["classification", "regression"],
                      help="default: classification for string, bool or "
                      f"at most {MAX_INTEGER_CLASSES} distinct whole-number "
@@ -213,14 +233,25 @@ def add_parser(commands: Any) -> None:
                      choices=["identity", "logistic", "tanh", "relu"])
     run.add_argument("--solver", default="adam",
                      choices=["lbfgs", "sgd", "adam"])
-    run.add_argument("--epochs", type=int, default=200)
-    run.add_argument("--batch-size", type=_positive(int), default=None)
-    run.add_argument("--lr", type=_positive(float), default=1e-3)
-    run.add_argument("--alpha", type=_non_negative, default=1e-4)
+    run.add_argument("--epochs", type=int, default=200,
+                     help="at most this many epochs (lbfgs: iterations); "
+                     "default 200")
+    run.add_argument("--batch-size", type=_positive(int), default=None,
+                     help="rows per mini-batch (default min(200, rows))")
+    run.add_argument("--lr", type=_positive(float), default=1e-3,
+                     help="initial learning rate (default 0.001)")
+    run.add_argument("--alpha", type=_non_negative, default=1e-4,
+                     help="L2 penalty (default 0.0001)")
     run.add_argument("--validation-split", type=_non_negative, default=None,
                      help="fraction of rows held out to score the model")
-    run.add_argument("--early-stopping", action="store_true")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--threads", type=_positive(int), default=None)
-    run.add_argument("--quiet", action="store_true")
+    run.add_argument("--early-stopping", action="store_true",
+                     help="stop when the score on a held-out part (the "
+                     "--validation-split fraction, default 0.1) stops "
+                     "improving; keep the best weights")
+    run.add_argument("--seed", type=int, default=0,
+                     help="initial weights, batch order and split (default 0)")
+    run.add_argument("--threads", type=_positive(int), default=None,
+                     help="threads of the engine (default: OpenMP's)")
+    run.add_argument("--quiet", action="store_true",
+                     help="print nothing: no progress bar, no summary")
     run.set_defaults(handler=train)

@@ -173,7 +173,7 @@ def _iter_numpy(pd, path, ext, chunk_rows):
                    else pd.concat(frames, axis=1))
 
 
-def _parquet_chunks(parquet, chunk_rows):
+def _parquet_chunks(parquet: Any, chunk_rows: int) -> Iterator[Any]:
     """The frames of a Parquet file, chunk_rows rows each, reading one row
     group at a time: memory is bounded by the larger of a row group and a
     chunk. (ParquetFile.iter_batches holds more as the file grows: with
