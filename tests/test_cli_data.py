@@ -263,6 +263,11 @@ def test_bad_input(data):
                      "--validation-split", "1.5"), "validation-split")
     assert_error(cli(*train, data / "cls.csv", "--target", "label",
                      "--validation-split", "0.9999"), "validation-split")
+    assert_error(cli("train", data / "cls.csv", "--target", "label",
+                     "--output", data / "no" / "m.safetensors"),
+                 "no such directory")
+    assert_error(cli("train", data / "cls.csv", "--target", "label",
+                     "--output", data), "is a directory")
     assert not model.exists()
     assert_error(cli("predict", data / "bad.safetensors", data / "cls.csv"),
                  "bad.safetensors")
@@ -284,6 +289,51 @@ def test_bad_input(data):
     assert_error(run(data, "train", "nan.csv", "--target", "label",
                      "--output", "m.safetensors"), "'a'", "row 8")
     assert not model.exists()
+
+
+MISSING_EXTRA = """
+import sys
+from pymlp.cli import main
+sys.modules["pandas"] = sys.modules["sklearn"] = None  # not installed
+train = ["train", "cls.csv", "--target", "label", "--output", "x.safetensors"]
+assert main(train) == 2
+del sys.modules["pandas"]
+assert main(train) == 2
+assert main(["evaluate", "cls.safetensors", "cls.csv", "--target", "y"]) == 2
+"""
+
+
+def test_missing_extra_is_named(data):
+    result = subprocess.run(
+        [sys.executable, "-c", MISSING_EXTRA], cwd=data, capture_output=True,
+        text=True, timeout=120, env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3, lines
+    assert all('pip install "pymlp[cli]"' in line for line in lines), lines
+    assert "pandas" in lines[0] and "sklearn" in lines[1], lines
+    assert not (data / "x.safetensors").exists()
+
+
+def test_odd_but_valid_inputs(data):
+    """A header without rows gives a header; Fortran-order and big-endian
+    arrays read as any other."""
+    (data / "header.csv").write_text("a,b,c\n")
+    status, out, err = cli("predict", data / "cls.safetensors",
+                           data / "header.csv")
+    assert (status, out, err) == (0, "prediction\n", "")
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(50, 3))
+    np.save(data / "plain.npy", X)
+    np.save(data / "fortran.npy", np.asfortranarray(X))
+    np.save(data / "big-endian.npy", X.astype(">f8"))
+    model = data / "arrays.safetensors"
+    assert cli("train", data / "plain.npy", "--target", "2", "--output",
+               model, "--epochs", "3")[0] == 0
+    outputs = [cli("predict", model, data / name)
+               for name in ["plain.npy", "fortran.npy", "big-endian.npy"]]
+    assert outputs[0][0] == 0 and outputs[0][1].count("\n") == 51
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
 
 
 def test_error_in_a_later_chunk(data):

@@ -30,7 +30,7 @@ def evaluate(args: argparse.Namespace) -> None:
         unseen = ~np.isin(y, classes)
         if unseen.any():
             raise TableError(f"the target column {args.target!r} has a class "
-                             f"{y[np.argmax(unseen)]!r} (row "
+                             f"{str(y[np.argmax(unseen)])!r} (row "
                              f"{int(np.argmax(unseen)) + 1}) the model does "
                              "not know")
         proba = model.estimator.predict_proba(X)

@@ -14,6 +14,8 @@ from typing import Any, Iterator, Optional, TextIO
 
 import numpy as np
 
+from pymlp.io.tables import check_output
+
 CHUNK_ROWS = 50_000
 
 UNSEEN_HELP = ("what a category the model did not see in training gives: "
@@ -31,13 +33,13 @@ def _output(path: Optional[str]) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
-    if os.path.exists(path) and not os.path.isfile(path):
+    if os.path.exists(path) and not os.path.isfile(path) \
+            and not os.path.isdir(path):
         with open(path, "w", newline="") as f:
             yield f
         return
+    check_output(path)
     directory, base = os.path.split(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"{path}: no such directory {directory}")
     temporary = os.path.join(directory, f".{base}.{os.getpid()}.tmp")
     try:
         with open(temporary, "w", newline="") as f:

@@ -101,7 +101,9 @@ def infer_task(target: Any) -> str:
 
 
 def train(args: argparse.Namespace) -> None:
-    from pymlp.io.tables import TableError, TableModel, _numbers, read_table
+    from pymlp.io.tables import (TableError, TableModel, _numbers,
+                                 check_output, read_table)
+    check_output(args.output)
     frame = read_table(args.data)
     frame.columns = [str(c) for c in frame.columns]
     if args.target not in frame.columns:

@@ -55,6 +55,17 @@ def _extension(path: Any) -> str:
     return ext
 
 
+def check_output(path: Any) -> None:
+    """TableError unless `path` can be written as a file: its directory
+    exists and it is not itself a directory. Checked before the work, so
+    that a long run does not end on a typo."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise TableError(f"{path}: no such directory {directory}")
+    if os.path.isdir(path):
+        raise TableError(f"{path} is a directory")
+
+
 class _Array:
     """One array of a .npy file, or of a member of an .npz file, read from
     an open binary stream in chunks of rows: only its header is read until
