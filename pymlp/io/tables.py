@@ -188,8 +188,8 @@ def _parquet_chunks(parquet: Any, chunk_rows: int) -> Iterator[Any]:
     """The frames of a Parquet file, chunk_rows rows each, reading one row
     group at a time: memory is bounded by the larger of a row group and a
     chunk. (ParquetFile.iter_batches holds more as the file grows: with
-    pyarrow 26 its allocations at 480,000 rows were twice those at 60,000,
-    in row groups of 25,000.)"""
+    pyarrow 26, batches of 50,000 rows and row groups of 25,000, Arrow's
+    allocations peaked at 9 MiB for 60,000 rows and 17 MiB for 960,000.)"""
     import pyarrow as pa
     schema = parquet.schema_arrow
 
