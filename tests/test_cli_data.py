@@ -383,7 +383,6 @@ def test_progress_bar_shows_the_loss(data, monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self):
             return True
-    monkeypatch.setenv("TQDM_MININTERVAL", "0")  # draw every epoch
     train = ["train", data / "cls.csv", "--target", "label", "--output",
              data / "bar.safetensors", "--epochs", "30", "--hidden", "4"]
     for options, shown in [([], True), (["--early-stopping"], True),

@@ -73,6 +73,9 @@ class _LossBar:
         pass
 
     def close(self) -> None:
+        # the last epoch drawn even when it came within tqdm's mininterval
+        self.bar.set_postfix(self.postfix, refresh=False)
+        self.bar.refresh()
         self.bar.close()
 
 
