@@ -412,6 +412,7 @@ def test_terminal_and_ctrl_c(data):
     with one line, status 130 and no model file."""
     pty = pytest.importorskip("pty")
     import fcntl
+    import select
     import signal
     import struct
     import termios
@@ -431,19 +432,26 @@ def test_terminal_and_ctrl_c(data):
         cwd=data, env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     shown = b""
-    deadline = time.monotonic() + 120
+
+    def read(until):
+        """What the terminal shows until `until` appears, the process
+        closes it or 120 s pass; True if it was closed."""
+        nonlocal shown
+        deadline = time.monotonic() + 120
+        while until not in shown and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                try:
+                    more = os.read(master, 4096)
+                except OSError:  # EIO: the process closed the terminal
+                    return True
+                if not more:
+                    return True
+                shown += more
+        return False
     try:
-        while b"loss=" not in shown and time.monotonic() < deadline:
-            shown += os.read(master, 4096)
+        read(b"loss=")
         process.send_signal(signal.SIGINT)
-        while True:
-            try:
-                more = os.read(master, 4096)
-            except OSError:  # EIO: the process closed the terminal
-                break
-            if not more:
-                break
-            shown += more
+        read(b"\0")  # to the end
     finally:
         os.close(master)
         if process.poll() is None:
