@@ -70,5 +70,10 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["pymlp.css"]
+# The left sidebar lists a section's pages: only the user guide has several
+html_sidebars = {page: [] for page in (
+    "index", "getting_started", "sklearn", "cli", "saving", "performance",
+    "api")}
 html_show_sourcelink = False

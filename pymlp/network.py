@@ -254,8 +254,9 @@ class MLP:
 
         Returns
         -------
-        ndarray of shape (n_samples, n[L]), the network's dtype. For the
-        cross-entropy losses these are logits.
+        ndarray of shape (n_samples, n[L])
+            In the network's dtype. For the cross-entropy losses these are
+            logits.
         """
         out = _engine.predict(self._spec, self._params, X, PREDICT_CHUNK,
                               self._threads())

@@ -46,7 +46,7 @@ def _draw_figures(srcdir):
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)
-            with matplotlib.rc_context({"font.size": 10}):
+            with matplotlib.rc_context({"font.size": 11}):
                 module.draw(plt, outdir)
         except Exception as e:
             raise ExtensionError(f"figure script {name} failed: {e!r}") from e
@@ -107,7 +107,9 @@ def _bench_tables(srcdir):
                 cells = [c.strip().replace("`", "")
                          for c in lines[i].strip().strip("|").split("|")]
                 if not all(set(c) <= set("-:") for c in cells):
-                    rows.append(cells)
+                    # a lone "-" (no value) would be a list item in reST
+                    rows.append(["\u2013" if c == "-" else c
+                                 for c in cells])
                 i += 1
             tables[heading] = rows
             continue

@@ -39,15 +39,23 @@ def draw(plt, outdir):
     labels, ratios, meta = parse()
     y = np.arange(len(labels))
     height = 0.27
-    fig, ax = plt.subplots(figsize=(10, 5))
+    fig, ax = plt.subplots(figsize=(10, 6))
+    names = {"torch": "PyTorch", "numpy": "NumPy", "sklearn": "scikit-learn"}
     for k, c in enumerate(COLUMNS):
-        ax.barh(y + (k - 1) * height, ratios[c], height,
-                label=c.split(" /")[0].replace("torch", "PyTorch")
-                .replace("numpy", "NumPy").replace("sklearn", "scikit-learn"))
+        r = np.array(ratios[c])
+        # bars from 1x, where the two libraries take the same time
+        ax.barh(y + (k - 1) * height, r - 1, height, left=1,
+                label=names[c.split(" /")[0]])
+        for yi, ri in zip(y + (k - 1) * height, r):
+            ax.text(max(ri, 1) * 1.04, yi, f"{ri:.3g}x", va="center",
+                    fontsize=8)
     ax.axvline(1, color="k", lw=0.8)
     ax.set_xscale("log")
+    ax.set_xlim(0.7, 2.5 * max(max(v) for v in ratios.values()))
+    ax.xaxis.set_major_formatter(
+        plt.FuncFormatter(lambda v, _: f"{v:g}x"))
     ax.set_yticks(y)
-    ax.set_yticklabels(labels, fontsize=9)
+    ax.set_yticklabels(labels, fontsize=10)
     ax.invert_yaxis()
     ax.set_xlabel("time of the other library / time of pymlp "
                   "(above 1: pymlp is faster)")

@@ -163,6 +163,8 @@ def _strings(series: Any, name: str, first_row: int) -> np.ndarray:
 
 
 def check_columns(frame: Any, names: List[str], path: Any = "the data") -> None:
+    """Raise TableError naming the columns of `names` that `frame` (a
+    DataFrame read from `path`) lacks."""
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise TableError(f"{path} lacks the column(s) "
@@ -217,10 +219,12 @@ class TableModel:
 
     @property
     def is_classifier(self) -> bool:
+        """Whether the estimator is a classifier (has classes_)."""
         return hasattr(self.estimator, "classes_")
 
     @property
     def feature_names(self) -> List[str]:
+        """The input columns' names, in the order of the features."""
         return [f["name"] for f in self.features]
 
     def encode(self, frame: Any, first_row: int = 1) -> np.ndarray:
@@ -257,6 +261,7 @@ class TableModel:
 
     @property
     def classes_(self):
+        """The estimator's classes (classification only)."""
         return self.estimator.classes_
 
     def save(self, path: Any) -> None:
