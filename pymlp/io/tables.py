@@ -219,7 +219,7 @@ class TableModel:
 
     @property
     def is_classifier(self) -> bool:
-        """Whether the estimator is a classifier (has classes_)."""
+        """Whether the estimator is a classifier (has ``classes_``)."""
         return hasattr(self.estimator, "classes_")
 
     @property
