@@ -26,13 +26,12 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
     "pymlp_figures",
 ]
 
-exclude_patterns = ["_build", "_generated/**/*.txt"]
+exclude_patterns = ["_build"]
 templates_path = []
 
 # -- autodoc and numpydoc ----------------------------------------------------
@@ -42,8 +41,9 @@ autodoc_default_options = {"members": True}
 numpydoc_show_class_members = False  # members are listed by autodoc
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
-# numpydoc's own check of every docstring it renders: a section it cannot
-# parse is a warning, which -W turns into an error
+# numpydoc's style checks (GL01, SS05, ...) stay off: the docstrings keep
+# the project's shorter form. A section numpydoc cannot parse is still a
+# warning, which -W turns into an error.
 numpydoc_validation_checks = set()
 
 # -- doctest -------------------------------------------------------------------
@@ -58,9 +58,11 @@ import doctest  # noqa: E402
 doctest_default_flags = (doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
                          | doctest.DONT_ACCEPT_TRUE_FOR_1)
 
-# -- links -----------------------------------------------------------------------
-intersphinx_mapping = {}  # offline builds: no inventories fetched
-nitpicky = False
+# -- math ------------------------------------------------------------------------
+# MathJax, which the reader's browser loads from its CDN (Sphinx's default).
+# To read the pages offline, build with a local copy, such as Debian's
+# libjs-mathjax (MathJax 2):
+#   -D "mathjax_path=file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
 
 # -- HTML ----------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
