@@ -315,7 +315,8 @@ class MLP:
         """The loss of the network on (X, y): the mean of the rows' losses
         (weighted by sample_weight) plus the L2 penalty
         ``0.5 * l2 * sum of squared weights / sum(sample_weight)`` (biases
-        excluded; scikit-learn's alpha). See the README for the losses."""
+        excluded; scikit-learn's alpha). See the README, or the user guide
+        of the documentation, for the losses."""
         return self._loss_grad(
             self._prepare(X, y, loss, sample_weight, l2), None)
 
@@ -369,10 +370,14 @@ class MLP:
         Parameters
         ----------
         X : array-like of shape (n_samples, n[0])
-        y : array-like of shape (n_samples, n[L]), (n_samples,) when
-            n[L] == 1, or (n_samples,) integer labels for cross_entropy
-        loss : str
-            mse, mae, huber, cross_entropy or binary_cross_entropy.
+        y : array-like
+            Targets of shape (n_samples, n[L]), or (n_samples,) when
+            n[L] == 1; for cross_entropy, integer labels of shape
+            (n_samples,).
+        loss : str, default "mse"
+            mse, mae, huber, cross_entropy, binary_cross_entropy,
+            half_squared_error, binary_log_loss or poisson (see the README
+            or the user guide of the documentation).
         optimizer : Optimizer or {"sgd", "adam", "adamw"}
             Reuse one Optimizer object to continue a run with its state.
         epochs : int
