@@ -140,6 +140,7 @@ class MLP:
 
     @property
     def dtype(self) -> np.dtype[Any]:
+        """The dtype of the parameters and outputs: float32 or float64."""
         return self._dtype
 
     @property
@@ -168,6 +169,7 @@ class MLP:
 
     @property
     def n_params(self) -> int:
+        """The number of parameters, the length of params."""
         return self._params.shape[0]
 
     def spec(self) -> Tuple[NDArray[np.int64], NDArray[np.intc]]:
@@ -191,6 +193,7 @@ class MLP:
         return twin
 
     def copy(self) -> MLP:
+        """A copy of the network, parameters included."""
         return self.astype(self._dtype)
 
     def __getstate__(self) -> Dict[str, Any]:
@@ -251,8 +254,9 @@ class MLP:
 
         Returns
         -------
-        ndarray of shape (n_samples, n[L]), the network's dtype. For the
-        cross-entropy losses these are logits.
+        ndarray of shape (n_samples, n[L])
+            In the network's dtype. For the cross-entropy losses these are
+            logits.
         """
         out = _engine.predict(self._spec, self._params, X, PREDICT_CHUNK,
                               self._threads())
@@ -311,7 +315,8 @@ class MLP:
         """The loss of the network on (X, y): the mean of the rows' losses
         (weighted by sample_weight) plus the L2 penalty
         ``0.5 * l2 * sum of squared weights / sum(sample_weight)`` (biases
-        excluded; scikit-learn's alpha). See the README for the losses."""
+        excluded; scikit-learn's alpha). See the README, or the user guide
+        of the documentation, for the losses."""
         return self._loss_grad(
             self._prepare(X, y, loss, sample_weight, l2), None)
 
@@ -365,10 +370,14 @@ class MLP:
         Parameters
         ----------
         X : array-like of shape (n_samples, n[0])
-        y : array-like of shape (n_samples, n[L]), (n_samples,) when
-            n[L] == 1, or (n_samples,) integer labels for cross_entropy
-        loss : str
-            mse, mae, huber, cross_entropy or binary_cross_entropy.
+        y : array-like
+            Targets of shape (n_samples, n[L]), or (n_samples,) when
+            n[L] == 1; for cross_entropy, integer labels of shape
+            (n_samples,).
+        loss : str, default "mse"
+            mse, mae, huber, cross_entropy, binary_cross_entropy,
+            half_squared_error, binary_log_loss or poisson (see the README
+            or the user guide of the documentation).
         optimizer : Optimizer or {"sgd", "adam", "adamw"}
             Reuse one Optimizer object to continue a run with its state.
         epochs : int
@@ -496,13 +505,31 @@ def gradcheck(net: MLP, X: ArrayLike, y: ArrayLike, loss: str = "mse",
               eps: float = 1e-6, sample_weight: Optional[ArrayLike] = None,
               l2: float = 0.0) -> float:
     """Worst relative error between the network's gradient and central
-    differences (L(p + eps) - L(p - eps)) / (2 eps), over every parameter,
-    computed on a float64 copy of the network.
+    differences ``(L(p + eps) - L(p - eps)) / (2 eps)``, over every
+    parameter, computed on a float64 copy of the network.
 
-    The relative error of one parameter is |g - d| / max(|g|, |d|, s) with
-    s = 1e-3 max(|g|) (at least 1e-8): components far smaller than the
-    largest are measured against it, since the differences' rounding noise
-    (~1e-16 |L| / eps) would dominate their own size.
+    The relative error of one parameter is ``|g - d| / max(|g|, |d|, s)``
+    with ``s = 1e-3 max(|g|)`` (at least 1e-8): components far smaller
+    than the largest are measured against it, since the differences'
+    rounding noise (``~1e-16 |L| / eps``) would dominate their own size.
+
+    Parameters
+    ----------
+    net : MLP
+        The network; it is not changed.
+    X : array-like of shape (n_samples, n[0])
+    y : array-like
+        Targets, as `MLP.fit` takes them for `loss`.
+    loss : str, default "mse"
+    eps : float, default 1e-6
+        The step of the central differences.
+    sample_weight : array-like of shape (n_samples,) or None
+    l2 : float, default 0
+
+    Returns
+    -------
+    float
+        The worst relative error over the parameters.
     """
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a pymlp.MLP, got {type(net).__name__}")

@@ -177,7 +177,21 @@ class SGD(Optimizer):
     With convention="sklearn", scikit-learn's rule, where the learning rate
     stays inside the velocity: ``v = momentum * v - lr * g; p += v`` (with
     nesterov ``p += momentum * v - lr * g``). The two agree while lr is
-    constant and differ once it changes between steps."""
+    constant and differ once it changes between steps.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        The learning rate, > 0.
+    momentum : float, default 0
+        The momentum factor, >= 0; 0 is plain gradient descent.
+    nesterov : bool, default False
+        Nesterov momentum (needs momentum > 0).
+    weight_decay : float, default 0
+        Adds ``weight_decay * p`` to the gradient (an L2 penalty).
+    convention : {"torch", "sklearn"}, default "torch"
+        Whose update rule to follow.
+    """
 
     name = "sgd"
     _checks = dict(Optimizer._checks, momentum=_non_negative,
@@ -212,7 +226,22 @@ class Adam(Optimizer):
 
     With convention="sklearn", scikit-learn's rule (Kingma and Ba's with
     eps-hat): ``p -= lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m /
-    (sqrt(v) + eps)``, where PyTorch adds eps to sqrt(v / (1 - beta2**t))."""
+    (sqrt(v) + eps)``, where PyTorch adds eps to sqrt(v / (1 - beta2**t)).
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        The learning rate, > 0.
+    betas : (float, float), default (0.9, 0.999)
+        The decay rates of the first and second moment estimates, in
+        [0, 1).
+    eps : float, default 1e-8
+        Added to the denominator, for numerical stability.
+    weight_decay : float, default 0
+        Adds ``weight_decay * p`` to the gradient (an L2 penalty).
+    convention : {"torch", "sklearn"}, default "torch"
+        Whose update rule to follow.
+    """
 
     name = "adam"
     _checks = dict(Optimizer._checks, betas=_betas, eps=_non_negative,
@@ -243,7 +272,20 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (torch.optim.AdamW): each step first
-    scales p by 1 - lr * weight_decay."""
+    scales p by 1 - lr * weight_decay.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        The learning rate, > 0.
+    betas : (float, float), default (0.9, 0.999)
+        The decay rates of the first and second moment estimates, in
+        [0, 1).
+    eps : float, default 1e-8
+        Added to the denominator, for numerical stability.
+    weight_decay : float, default 1e-2
+        The decoupled decay rate.
+    """
 
     name = "adamw"
     _checks = dict(Adam._checks, convention=_torch_only)

@@ -211,11 +211,32 @@ def _architecture(meta, path):
 
 
 def load(path: StrPath) -> Union[MLP, MLPClassifier, MLPRegressor]:
-    """Read a model written by `save`: the network, or the face of it that
-    the file holds (a fitted MLPClassifier or MLPRegressor).
+    """Read a model written by `save` (MLP.save, or an estimator's save):
+    the network, or the face of it that the file holds (a fitted
+    MLPClassifier or MLPRegressor).
 
-    Raises ValueError for anything wrong with the content, OSError for
-    I/O; see `read`."""
+    Nothing in the file is executed: the safetensors header and tensors
+    are parsed, then every metadata field, each tensor's name, dtype and
+    shape, the SHA-256 of the tensor bytes and that every weight is finite
+    are checked before anything is built.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    MLP, MLPClassifier, MLPRegressor or pymlp.io.tables.TableModel
+        The network, or the fitted estimator it was saved from (a
+        TableModel for a file written by ``pymlp train``).
+
+    Raises
+    ------
+    ValueError
+        For anything wrong with the content.
+    OSError
+        For I/O.
+    """
     net, kind, fields = read(path)
     if kind is None:
         return net

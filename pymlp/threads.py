@@ -44,7 +44,17 @@ def resolve_threads(n_threads: Optional[int]) -> int:
 
 
 def build_info() -> Dict[str, Any]:
-    """What the compiled engine was built with and will use."""
+    """What the compiled engine was built with and will use.
+
+    Returns
+    -------
+    dict
+        ``simd``: the SIMD level of the matrix products in use ("avx512",
+        "avx2" or "generic"); ``simd_detected``: the highest the CPU
+        supports; ``openmp``: whether OpenMP was compiled in;
+        ``num_threads``: get_num_threads(); ``max_threads``: the
+        processors OpenMP sees (1 without OpenMP).
+    """
     return {
         "simd": _engine.simd_level(),
         "simd_detected": _engine.simd_detected(),

@@ -47,6 +47,7 @@ class History:
 
     @property
     def epochs(self) -> int:
+        """The number of epochs run: len(loss)."""
         return len(self.loss)
 
     def __repr__(self) -> str:

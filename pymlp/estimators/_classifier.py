@@ -172,7 +172,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Returns
         -------
         y_prob : ndarray of shape (n_samples, n_classes)
-            In the order of classes_. For multilabel y, each label's
+            In the order of ``classes_``. For multilabel y, each label's
             probability of being present.
         """
         y_prob = self._forward(X)

@@ -33,7 +33,7 @@ batch_size : int or "auto", default="auto"
 learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
     How sgd's step size evolves: "constant" keeps learning_rate_init;
     "invscaling" sets it to learning_rate_init / (t + 1) ** power_t after
-    each epoch, t being the number of samples seen so far (t_);
+    each epoch, t being the number of samples seen so far (``t_``);
     "adaptive" keeps it until n_iter_no_change consecutive epochs fail to
     improve the training loss (or, with early stopping, the validation
     score) by tol, and then divides it by 5, stopping once it is at or
@@ -65,8 +65,8 @@ verbose : bool or int, default=False
     stopped, as scikit-learn does.
 warm_start : bool, default=False
     Whether fit continues from the weights of the previous fit (or from
-    coefs_ and intercepts_ assigned since), with a fresh optimizer state,
-    instead of drawing new ones.
+    ``coefs_`` and ``intercepts_`` assigned since), with a fresh optimizer
+    state, instead of drawing new ones.
 momentum : float, default=0.9
     Momentum of sgd, in [0, 1].
 nesterovs_momentum : bool, default=True
@@ -104,27 +104,27 @@ loss_ : float
     losses, each taken before its update) or at the L-BFGS solution,
     penalty included, as scikit-learn computes it.
 best_loss_ : float or None
-    The lowest loss_ of an epoch; None with early stopping. sgd and adam
+    The lowest ``loss_`` of an epoch; None with early stopping. sgd and adam
     only.
 loss_curve_ : list of float
-    loss_ of every epoch. sgd and adam only.
+    ``loss_`` of every epoch. sgd and adam only.
 validation_scores_ : list of float or None
     The score on the held-out data after every epoch with early stopping,
     else None. sgd and adam only.
 best_validation_score_ : float or None
-    The best of validation_scores_, else None. sgd and adam only.
+    The best of ``validation_scores_``, else None. sgd and adam only.
 t_ : int
     The number of training samples the stochastic solvers have seen, over
     all fits of this network.
 coefs_ : list of ndarray
-    coefs_[i], of shape (n[i], n[i + 1]), is layer i + 1's weight matrix
-    (a view of net_'s parameters; arrays assigned here are copied into
-    net_ before its next use).
+    ``coefs_[i]``, of shape (n[i], n[i + 1]), is layer i + 1's weight matrix
+    (a view of ``net_``'s parameters; arrays assigned here are copied into
+    ``net_`` before its next use).
 intercepts_ : list of ndarray
-    intercepts_[i], of shape (n[i + 1],), is layer i + 1's bias vector.
+    ``intercepts_[i]``, of shape (n[i + 1],), is layer i + 1's bias vector.
 n_features_in_ : int
     The number of features seen by fit.
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (``n_features_in_``,)
     The feature names seen by fit, when X had string column names.
 n_iter_ : int
     Iterations run by the last fit: epochs (sgd, adam) or L-BFGS

@@ -333,10 +333,12 @@ class TableModel:
 
     @property
     def is_classifier(self) -> bool:
+        """Whether the estimator is a classifier (has ``classes_``)."""
         return hasattr(self.estimator, "classes_")
 
     @property
     def feature_names(self) -> List[str]:
+        """The input columns' names, in the order of the features."""
         return [f["name"] for f in self.features]
 
     def encode(self, frame: Any, first_row: int = 1,
@@ -401,6 +403,7 @@ class TableModel:
 
     @property
     def classes_(self):
+        """The estimator's classes (classification only)."""
         return self.estimator.classes_
 
     def save(self, path: Any) -> None:
