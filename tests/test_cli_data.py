@@ -141,11 +141,41 @@ def test_regression_parquet_and_unseen_category(trained):
     model = pymlp.load(data / "reg.safetensors")
     X = model.encode(df)
     np.testing.assert_array_equal(X[3, 2:], 0)
-    np.testing.assert_allclose(predicted, model.estimator.predict(X))
+    np.testing.assert_allclose(predicted, model.predict_encoded(X))
     assert_error(cli("predict", data / "reg.safetensors", data / "new.csv",
                      "--unseen", "error"), "'c'", "'never seen'", "row 4")
     with pytest.raises(ValueError, match="never seen"):
         model.predict(df, unseen="error")
+
+
+def test_regression_target_in_any_units(data):
+    # prices in the hundreds of thousands train with the default learning
+    # rate as well as a target near 1 does: the target is standardised and
+    # predictions come back in its units
+    df = frame(400, seed=2).drop(columns="label")
+    df["y"] = 1e5 * df.y + 5e5
+    df.to_csv(data / "big.csv", index=False)
+    status, out, err = cli("train", data / "big.csv", "--target", "y",
+                           "--output", data / "big.safetensors",
+                           "--epochs", "150")
+    assert status == 0, err
+    assert "(standardised target)" in out
+    model = pymlp.load(data / "big.safetensors")
+    mean, scale = model.target_scaling
+    assert mean == pytest.approx(df.y.mean())
+    assert scale == pytest.approx(df.y.std(ddof=0))
+    status, out, err = cli("evaluate", data / "big.safetensors",
+                           data / "big.csv", "--target", "y")
+    assert status == 0, err
+    assert float(out.split("R^2:")[1].split()[0]) > 0.9
+    status, out, err = cli("predict", data / "big.safetensors",
+                           data / "big.csv")
+    predicted = pd.read_csv(io.StringIO(out)).prediction.to_numpy()
+    np.testing.assert_allclose(predicted, model.predict(df), rtol=1e-12)
+    raw = model.estimator.predict(model.encode(df))
+    np.testing.assert_allclose(predicted, raw * scale + mean, rtol=1e-12)
+    status, out, err = cli("info", data / "big.safetensors")
+    assert "target standardised: mean" in out
 
 
 def test_numpy_files(data):

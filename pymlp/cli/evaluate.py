@@ -39,7 +39,7 @@ def evaluate(args: argparse.Namespace) -> None:
         print(f"log-loss: {metrics.log_loss(y, proba, labels=classes):.6f}")
     else:
         y = _numbers(target, args.target, 1)
-        predicted = model.estimator.predict(X)
+        predicted = model.predict_encoded(X)
         print(f"R^2: {metrics.r2_score(y, predicted):.6f}")
         print(f"MSE: {metrics.mean_squared_error(y, predicted):.6g}")
         print(f"MAE: {metrics.mean_absolute_error(y, predicted):.6g}")

@@ -25,6 +25,9 @@ def info(args: argparse.Namespace) -> None:
                           else "regression"))
         if model.is_classifier:
             print(f"classes: {[str(c) for c in est.classes_]}")
+        if model.target_scaling is not None:
+            mean, scale = model.target_scaling
+            print(f"target standardised: mean {mean:.6g}, scale {scale:.6g}")
         for f in model.features:
             detail = (f"mean {f['mean']:.6g}, scale {f['scale']:.6g}"
                       if f["kind"] == "numeric"

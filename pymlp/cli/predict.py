@@ -74,7 +74,7 @@ def predict(args: argparse.Namespace) -> None:
                                      columns=columns)
             else:
                 table = pd.DataFrame(
-                    {"prediction": np.asarray(model.estimator.predict(X))})
+                    {"prediction": np.asarray(model.predict_encoded(X))})
             table.to_csv(out, header=header, index=False)
             header, first_row = False, first_row + len(chunk)
         if header:  # no rows: the header alone

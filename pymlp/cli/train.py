@@ -121,7 +121,12 @@ def train(args: argparse.Namespace) -> None:
     model = TableModel.from_frame(frame, args.target)
     X = model.encode(frame)
     if task == "regression":
+        # standardised as the features are, so that the default learning
+        # rate and initial weights suit targets of any units
         y = _numbers(target, args.target, 1)
+        scale = float(y.std())
+        model.target_scaling = (float(y.mean()), scale if scale > 0 else 1.0)
+        y = model.scale_target(y)
     else:
         y = target.to_numpy()
         if y.dtype.kind == "f" and np.all(y == np.round(y)):
@@ -180,10 +185,11 @@ def train(args: argparse.Namespace) -> None:
     else:
         score = "n/a"
     name = "accuracy" if task == "classification" else "R^2"
+    units = "" if model.target_scaling is None else " (standardised target)"
     if not args.quiet:
         print(f"trained {task} on {len(X)} rows, {X.shape[1]} inputs, "
               f"{est.n_iter_} epochs in {seconds:.2f} s; final loss "
-              f"{est.loss_:.6g}; validation {name} {score}; "
+              f"{est.loss_:.6g}{units}; validation {name} {score}; "
               f"saved {args.output}")
 
 

@@ -17,7 +17,7 @@ import contextlib
 import math
 import os
 import zipfile
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -299,13 +299,20 @@ class TableModel:
         ``{"name", "kind": "categorical", "categories"}``.
     target : str
         The name of the column the estimator predicts.
+    target_scaling : tuple of float (mean, scale), optional
+        Regression only: the estimator learned ``(y - mean) / scale``, and
+        predictions are mapped back to the target's units. None (the
+        default): the estimator predicts the target as it is.
     """
 
     def __init__(self, estimator: Any, features: List[Dict[str, Any]],
-                 target: str) -> None:
+                 target: str,
+                 target_scaling: Optional[Tuple[float, float]] = None
+                 ) -> None:
         self.estimator = estimator
         self.features = features
         self.target = target
+        self.target_scaling = target_scaling
 
     @classmethod
     def from_frame(cls, frame: Any, target: str) -> "TableModel":
@@ -391,7 +398,24 @@ class TableModel:
         """Predictions for a DataFrame holding the feature columns (any
         order, other columns ignored): array of shape (n_rows,). `unseen`
         as for `encode`."""
-        return self.estimator.predict(self.encode(frame, unseen=unseen))
+        return self.predict_encoded(self.encode(frame, unseen=unseen))
+
+    def predict_encoded(self, X: np.ndarray) -> np.ndarray:
+        """Predictions, in the target's units, for rows already encoded by
+        `encode`."""
+        predicted = self.estimator.predict(X)
+        if self.target_scaling is None:
+            return predicted
+        mean, scale = self.target_scaling
+        return predicted * scale + mean
+
+    def scale_target(self, y: np.ndarray) -> np.ndarray:
+        """The regression target as the estimator learns it: standardised
+        when `target_scaling` is set."""
+        if self.target_scaling is None:
+            return y
+        mean, scale = self.target_scaling
+        return (y - mean) / scale
 
     def predict_proba(self, frame: Any, unseen: str = "zeros") -> np.ndarray:
         """Class probabilities, array of shape (n_rows, n_classes), in the
@@ -416,7 +440,8 @@ class TableModel:
                                "estimator_kind": self.estimator._file_kind,
                                "estimator": _files.fields_of(self.estimator),
                                "features": self.features,
-                               "target": self.target})
+                               "target": self.target,
+                               "target_scaling": self.target_scaling})
 
     @classmethod
     def _from_file(cls, net: Any, fields: Any) -> "TableModel":
@@ -458,4 +483,12 @@ class TableModel:
         expect(width == estimator.n_features_in_,
                f"the features encode to {width} inputs, the network takes "
                f"{estimator.n_features_in_}")
-        return cls(estimator, features, target)
+        scaling = fields.get("target_scaling")
+        expect(scaling is None or (
+            kind == "MLPRegressor" and isinstance(scaling, list)
+            and len(scaling) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and math.isfinite(v) for v in scaling)
+            and scaling[1] > 0), f"target scaling {scaling!r}")
+        return cls(estimator, features, target,
+                   None if scaling is None else (scaling[0], scaling[1]))
