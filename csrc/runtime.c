@@ -34,13 +34,33 @@ int pymlp_simd_detected(void)
     return simd_detected;
 }
 
+/* The tables of the selected level, which every kernel and loop compiled
+ * per instruction set is called through (see isa.inc). */
+const pymlp_isa_f32 *volatile pymlp_isa_selected_f32;
+const pymlp_isa_f64 *volatile pymlp_isa_selected_f64;
+
 int pymlp_set_simd(int level)
 {
     const int cpu = pymlp_simd_detected();
     if (level < PYMLP_SIMD_GENERIC) {
         level = PYMLP_SIMD_GENERIC;
     }
-    simd_level = level < cpu ? level : cpu;
+    level = level < cpu ? level : cpu;
+    switch (level) {
+    case PYMLP_SIMD_AVX512:
+        pymlp_isa_selected_f32 = &pymlp_isa_avx512_f32;
+        pymlp_isa_selected_f64 = &pymlp_isa_avx512_f64;
+        break;
+    case PYMLP_SIMD_AVX2:
+        pymlp_isa_selected_f32 = &pymlp_isa_avx2_f32;
+        pymlp_isa_selected_f64 = &pymlp_isa_avx2_f64;
+        break;
+    default:
+        pymlp_isa_selected_f32 = &pymlp_isa_generic_f32;
+        pymlp_isa_selected_f64 = &pymlp_isa_generic_f64;
+        break;
+    }
+    simd_level = level;
     return simd_level;
 }
 
