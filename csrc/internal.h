@@ -113,6 +113,9 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
         int mr, nr;                                                          \
         int64_t mc, kc, nc;                                                  \
         pymlp_ukernel_fn_##SFX ukernel;                                      \
+        /* the portable kernel of ukernel.inc at this level, the reference   \
+         * the tests compare ukernel with (pymlp_set_portable_kernels) */    \
+        pymlp_ukernel_fn_##SFX portable_ukernel;                             \
         double (*fma_peak)(int64_t iterations, REAL *sink);                  \
         void (*pack_a)(int64_t mc, int64_t kc, const REAL *A, int64_t rsa,   \
                        int64_t csa, REAL *out);                              \
@@ -178,6 +181,11 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
 PYMLP_TYPED_DECLS(float, f32)
 PYMLP_TYPED_DECLS(double, f64)
 #undef PYMLP_TYPED_DECLS
+
+/* For the tests: on (1), the selected level's tables use the portable
+ * micro-kernel (ukernel.inc) instead of the level's own, until turned off
+ * (0); returns the previous setting. Re-selects the level's tables. */
+int pymlp_set_portable_kernels(int on);
 
 /* Blocking of the packed product: KC x NC panels of B, MC x KC blocks of
  * A, per SIMD level and type in the level's table (isa.inc); the loop over

@@ -16,10 +16,12 @@
 #define ISA_NR_F32 8
 #define ISA_BLOCKING_F32 .mc = 480, .kc = 256, .nc = 1024
 #define ISA_UKERNEL_F32 ukernel_generic_f32
+#define ISA_PORTABLE_F32 ukernel_generic_f32
 #define ISA_PEAK_F32 fma_peak_generic_f32
 #define ISA_MR_F64 4
 #define ISA_NR_F64 4
 #define ISA_BLOCKING_F64 .mc = 480, .kc = 128, .nc = 1024
 #define ISA_UKERNEL_F64 ukernel_generic_f64
+#define ISA_PORTABLE_F64 ukernel_generic_f64
 #define ISA_PEAK_F64 fma_peak_generic_f64
 #include "isa.inc"
