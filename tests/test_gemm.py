@@ -78,8 +78,11 @@ def test_simd_levels_are_reported():
 def test_level_kernel_matches_the_portable_kernel(simd, dtype, rng):
     # Each level's own micro-kernel (hand-written for AVX2) against the
     # portable one of ukernel.inc compiled for the same level: the same
-    # multiply-adds in the same order, so the same bits. Odd sizes give
+    # multiply-adds in the same order, the same bits where the compiler
+    # fuses the portable kernel's multiply-adds (the optimised build), a
+    # rounding apart where it does not (the sanitizer build). Odd sizes give
     # edge tiles, several K blocks and B read in place and packed.
+    eps = np.finfo(dtype).eps
     for (M, N, K), (ta, tb) in itertools.product(
             [(67, 45, 300), (301, 203, 517), (13, 1000, 97), (6, 16, 1025)],
             itertools.product([False, True], repeat=2)):
@@ -92,5 +95,5 @@ def test_level_kernel_matches_the_portable_kernel(simd, dtype, rng):
             _engine.gemm(A, ta, B, tb, portable, 1)
         finally:
             _engine.set_portable_kernels(before)
-        np.testing.assert_array_equal(own, portable,
-                                      err_msg=str((simd, M, N, K, ta, tb)))
+        bound = 2 * K * eps * np.abs(A).max() * np.abs(B).max()
+        assert np.abs(own - portable).max() <= bound, (simd, M, N, K, ta, tb)
