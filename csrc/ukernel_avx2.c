@@ -4,7 +4,9 @@
  * with), its blocking, and every loop of isa.inc compiled for this
  * instruction set. Called only when the CPU reports it. */
 #pragma GCC target("avx2,fma")
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include "internal.h"
 
@@ -36,6 +38,9 @@
 #define ISA_NR_F64 8
 #define ISA_BLOCKING_F64 .mc = 480, .kc = 128, .nc = 2048
 
+/* The assembly kernels need x86-64 and GCC's (or Clang's) inline asm;
+ * elsewhere the level runs the portable ones. */
+#if defined(__x86_64__) && defined(__GNUC__)
 #define AV_REAL float
 #define AV_SFX f32
 #define AV_VEC __m256
@@ -77,9 +82,14 @@
 #undef AV_E
 
 #define ISA_UKERNEL_F32 ukernel_avx2_asm_f32
+#define ISA_UKERNEL_F64 ukernel_avx2_asm_f64
+#else
+#define ISA_UKERNEL_F32 ukernel_avx2_f32
+#define ISA_UKERNEL_F64 ukernel_avx2_f64
+#endif
+
 #define ISA_PORTABLE_F32 ukernel_avx2_f32
 #define ISA_PEAK_F32 fma_peak_avx2_f32
-#define ISA_UKERNEL_F64 ukernel_avx2_asm_f64
 #define ISA_PORTABLE_F64 ukernel_avx2_f64
 #define ISA_PEAK_F64 fma_peak_avx2_f64
 #include "isa.inc"
