@@ -53,53 +53,23 @@ int pymlp_optimizer_state_per_param(const pymlp_optimizer *opt)
     return 2;
 }
 
-#define REAL float
-#define UINT uint32_t
-#define EXPONENT_MASK 0x7f800000u
-#define SFX(name) name##_f32
-#define LANES 16
-#define EXP expf
-#define EXPM1 expm1f
-#define LOG1P log1pf
-#define TANH tanhf
-#define ERFC erfcf
-#define SQRT sqrtf
-#define FABS fabsf
-#include "activations.inc"
+#define PYMLP_REAL 32
+#include "real.h"
+#include "dispatch.inc"
 #include "gemm.inc"
-#include "losses.inc"
 #include "optim.inc"
 #include "network.inc"
-#undef REAL
-#undef UINT
-#undef EXPONENT_MASK
-#undef SFX
-#undef LANES
-#undef EXP
-#undef EXPM1
-#undef LOG1P
-#undef TANH
-#undef ERFC
-#undef SQRT
-#undef FABS
+#undef PYMLP_REAL
+#include "real.h"
 
-#define REAL double
-#define UINT uint64_t
-#define EXPONENT_MASK 0x7ff0000000000000ull
-#define SFX(name) name##_f64
-#define LANES 8
-#define EXP exp
-#define EXPM1 expm1
-#define LOG1P log1p
-#define TANH tanh
-#define ERFC erfc
-#define SQRT sqrt
-#define FABS fabs
-#include "activations.inc"
+#define PYMLP_REAL 64
+#include "real.h"
+#include "dispatch.inc"
 #include "gemm.inc"
-#include "losses.inc"
 #include "optim.inc"
 #include "network.inc"
+#undef PYMLP_REAL
+#include "real.h"
 
 int64_t pymlp_gemm_work_len(int64_t M, int64_t N, int64_t K, int n_threads,
                             int elem_size)

@@ -7,7 +7,9 @@
  *   DERIV:    C = C * g'(saved), the Hadamard form of the diagonal Jacobian
  *             of an elementwise activation, from the saved forward values.
  * Micro-kernels compute one MR x NR tile from packed panels; there is one
- * per SIMD level, each in its own file compiled for its instruction set.
+ * per SIMD level, each in its own file compiled for its instruction set,
+ * with the level's blocking and every other loop compiled per instruction
+ * set, in one table per level and type (pymlp_isa_*, built by isa.inc).
  */
 #ifndef PYMLP_INTERNAL_H
 #define PYMLP_INTERNAL_H
@@ -43,18 +45,6 @@ static inline int pymlp_team_size(void) { return 1; }
 #define PYMLP_PASS_FLOPS 8e6
 
 #define PYMLP_ALIGN 64
-
-/* Loops outside the packed product (small products, activations, losses,
- * optimizer) are compiled for several instruction sets and picked at load
- * time from the CPU (GCC's function multi-versioning, on Linux x86-64); the
- * default build still runs on any x86-64. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
-    && defined(__linux__) && !defined(PYMLP_NO_CLONES)
-#define PYMLP_CLONES \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define PYMLP_CLONES
-#endif
 
 /* Flush-to-zero and denormals-are-zero for the loops of one entry point
  * on the calling thread; pymlp_fpu_leave gives back the caller's mode. */
@@ -113,15 +103,73 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
                                           const REAL *b, int64_t ldb,        \
                                           REAL *c, int64_t ldc,              \
                                           int accumulate);                   \
-    typedef struct {                                                         \
-        int mr, nr;                                                          \
-        pymlp_ukernel_fn_##SFX fn;                                           \
-        double (*fma_peak)(int64_t iterations, REAL *sink);                  \
-    } pymlp_ukernel_##SFX;                                                   \
                                                                              \
-    extern const pymlp_ukernel_##SFX pymlp_ukernel_generic_##SFX;            \
-    extern const pymlp_ukernel_##SFX pymlp_ukernel_avx2_##SFX;               \
-    extern const pymlp_ukernel_##SFX pymlp_ukernel_avx512_##SFX;             \
+    /* One SIMD level's kernels and loops for one type (see isa.inc): the  \
+     * engine calls every loop that is compiled per instruction set through \
+     * the table of the selected level, so that a forced lower level runs  \
+     * all of them. */                                                      \
+    typedef struct {                                                         \
+        /* the packed product: tile, blocking, micro-kernel, packing */      \
+        int mr, nr;                                                          \
+        int64_t mc, kc, nc;                                                  \
+        pymlp_ukernel_fn_##SFX ukernel;                                      \
+        /* the portable kernel of ukernel.inc at this level, the reference   \
+         * the tests compare ukernel with (pymlp_set_portable_kernels) */    \
+        pymlp_ukernel_fn_##SFX portable_ukernel;                             \
+        double (*fma_peak)(int64_t iterations, REAL *sink);                  \
+        void (*pack_a)(int64_t mc, int64_t kc, const REAL *A, int64_t rsa,   \
+                       int64_t csa, REAL *out);                              \
+        void (*pack_b)(int64_t kc, int64_t nc, const REAL *B, int64_t rsb,   \
+                       int64_t csb, REAL *out);                              \
+        /* the direct product of small.inc and the epilogue */               \
+        void (*gemm_small)(int64_t M, int64_t N, int64_t K, const REAL *A,   \
+                           int64_t rsa, int64_t csa, const REAL *B,          \
+                           int64_t rsb, int64_t csb, REAL *C, int64_t ldc,   \
+                           const pymlp_epilogue_##SFX *ep, REAL *work);      \
+        void (*apply_epilogue)(const pymlp_epilogue_##SFX *ep, REAL *C,      \
+                               int64_t ldc, int64_t i0, int64_t j0,          \
+                               int64_t m, int64_t n);                        \
+        /* elementwise loops: activations.inc, losses.inc, optim_loops.inc */\
+        void (*activation_backward)(int act, REAL *delta, int64_t ld,        \
+                                    int64_t m, int64_t n, const REAL *a,     \
+                                    const REAL *f);                          \
+        double (*loss_forward_backward)(int loss, const REAL *z,             \
+                                        const void *y, const REAL *w,        \
+                                        double w_sum, int64_t B, int64_t O,  \
+                                        REAL *delta);                        \
+        void (*column_sums)(const REAL *delta, int64_t B, int64_t O,         \
+                            int64_t j0, int64_t j1, REAL *db);               \
+        void (*sgd_range)(REAL *params, const REAL *grad, REAL *buf,         \
+                          int64_t begin, int64_t end, REAL lr, REAL wd,      \
+                          REAL mu, int nesterov);                            \
+        void (*sgd_velocity_range)(REAL *params, const REAL *grad, REAL *v,  \
+                                   int64_t begin, int64_t end, REAL lr,      \
+                                   REAL wd, REAL mu, int nesterov);          \
+        void (*adam_eps_hat_range)(REAL *params, const REAL *grad, REAL *m,  \
+                                   REAL *v, int64_t begin, int64_t end,      \
+                                   REAL wd, REAL b1, REAL one_minus_b1,      \
+                                   REAL b2, REAL one_minus_b2,               \
+                                   REAL step_size, REAL eps);                \
+        void (*adam_range)(REAL *params, const REAL *grad, REAL *m, REAL *v, \
+                           int64_t begin, int64_t end, REAL decay, REAL wd,  \
+                           REAL one_minus_b1, REAL b2, REAL one_minus_b2,    \
+                           REAL step_size, REAL inv_bc2_sqrt, REAL eps);     \
+    } pymlp_isa_##SFX;                                                       \
+                                                                             \
+    extern const pymlp_isa_##SFX pymlp_isa_generic_##SFX;                    \
+    extern const pymlp_isa_##SFX pymlp_isa_avx2_##SFX;                       \
+    extern const pymlp_isa_##SFX pymlp_isa_avx512_##SFX;                     \
+    /* The table of the selected level (runtime.c sets it with the level) */ \
+    extern const pymlp_isa_##SFX *volatile pymlp_isa_selected_##SFX;        \
+    static inline const pymlp_isa_##SFX *pymlp_current_isa_##SFX(void)       \
+    {                                                                        \
+        const pymlp_isa_##SFX *t = pymlp_isa_selected_##SFX;                 \
+        if (t == NULL) {                                                     \
+            pymlp_simd_level();  /* chooses the level, sets the tables */    \
+            t = pymlp_isa_selected_##SFX;                                    \
+        }                                                                    \
+        return t;                                                            \
+    }                                                                        \
                                                                              \
     void pymlp_gemm_ep_##SFX(int64_t M, int64_t N, int64_t K,                \
                              const REAL *A, int64_t rsa, int64_t csa,        \
@@ -134,15 +182,18 @@ PYMLP_TYPED_DECLS(float, f32)
 PYMLP_TYPED_DECLS(double, f64)
 #undef PYMLP_TYPED_DECLS
 
-/* Blocking of the packed product: KC x NC panels of B (KC and NC per type
- * in gemm.inc: rows of KC_BYTES, panels of about 1 MB, in L2), MC x KC
- * blocks of A; the loop over MR-row slivers of A is outside the loop over
- * NR-column slivers of B, so one A sliver stays in L1 while B's stream by.
- * MC and NC are multiples of every kernel's MR and NR. */
-#ifndef PYMLP_KC_BYTES
-#define PYMLP_KC_BYTES 1024
-#endif
-#define PYMLP_MC 480
+/* For the tests: on (1), the selected level's tables use the portable
+ * micro-kernel (ukernel.inc) instead of the level's own, until turned off
+ * (0); returns the previous setting. Re-selects the level's tables. */
+int pymlp_set_portable_kernels(int on);
+
+/* Blocking of the packed product: KC x NC panels of B, MC x KC blocks of
+ * A, per SIMD level and type in the level's table (isa.inc); the loop over
+ * MR-row slivers of A is outside the loop over NR-column slivers of B, so
+ * one A sliver stays in L1 while B's stream by. MC and NC are multiples of
+ * the level's MR and NR. Packing space is sized for the largest blocks of
+ * any level (a buffer may be sized at one level and used at another);
+ * these bound every level's tile. */
 #define PYMLP_MR_MAX 16
 /* The packed product reads panels of B of up to this many bytes in place,
  * unpacked, when B's rows are contiguous (see prepare_b in gemm.inc). */
@@ -151,6 +202,10 @@ PYMLP_TYPED_DECLS(double, f64)
 #endif
 /* The direct (unpacked) path copies at most this many elements of B^T. */
 #define PYMLP_SMALL_COPY_MAX 65536
+/* Elements of B^T that the direct path copies row-major (0: it takes dot
+ * products instead, for a B^T too large to copy cheaply). */
+#define PYMLP_SMALL_COPY_LEN(N, K)                                           \
+    ((N) > 1 && (K) * (N) <= PYMLP_SMALL_COPY_MAX ? (K) * (N) : 0)
 #define PYMLP_NR_MAX 32
 
 /* Threads worth using for `flops` of work with at most n_threads: one per

@@ -85,7 +85,8 @@ enum pymlp_optimizer_kind {
     PYMLP_N_OPTIMIZERS
 };
 
-/* SIMD levels of the matrix-product micro-kernels. */
+/* SIMD levels. Each has its own micro-kernels, blocking and elementwise
+ * loops, all chosen together with the level (csrc/isa.inc). */
 enum pymlp_simd { PYMLP_SIMD_GENERIC = 0, PYMLP_SIMD_AVX2, PYMLP_SIMD_AVX512 };
 
 /* The architecture: L layers, n[0..L] widths, one activation per layer.

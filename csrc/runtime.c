@@ -34,14 +34,53 @@ int pymlp_simd_detected(void)
     return simd_detected;
 }
 
+/* The tables of the selected level, which every kernel and loop compiled
+ * per instruction set is called through (see isa.inc). */
+const pymlp_isa_f32 *volatile pymlp_isa_selected_f32;
+const pymlp_isa_f64 *volatile pymlp_isa_selected_f64;
+
+/* pymlp_set_portable_kernels: the level's tables with the portable
+ * micro-kernel in place of its own */
+static int portable_kernels;
+static pymlp_isa_f32 portable_f32;
+static pymlp_isa_f64 portable_f64;
+
 int pymlp_set_simd(int level)
 {
     const int cpu = pymlp_simd_detected();
     if (level < PYMLP_SIMD_GENERIC) {
         level = PYMLP_SIMD_GENERIC;
     }
-    simd_level = level < cpu ? level : cpu;
+    level = level < cpu ? level : cpu;
+    const pymlp_isa_f32 *f32 = &pymlp_isa_generic_f32;
+    const pymlp_isa_f64 *f64 = &pymlp_isa_generic_f64;
+    if (level == PYMLP_SIMD_AVX512) {
+        f32 = &pymlp_isa_avx512_f32;
+        f64 = &pymlp_isa_avx512_f64;
+    } else if (level == PYMLP_SIMD_AVX2) {
+        f32 = &pymlp_isa_avx2_f32;
+        f64 = &pymlp_isa_avx2_f64;
+    }
+    if (portable_kernels) {
+        portable_f32 = *f32;
+        portable_f32.ukernel = f32->portable_ukernel;
+        portable_f64 = *f64;
+        portable_f64.ukernel = f64->portable_ukernel;
+        f32 = &portable_f32;
+        f64 = &portable_f64;
+    }
+    pymlp_isa_selected_f32 = f32;
+    pymlp_isa_selected_f64 = f64;
+    simd_level = level;
     return simd_level;
+}
+
+int pymlp_set_portable_kernels(int on)
+{
+    const int before = portable_kernels;
+    portable_kernels = on != 0;
+    pymlp_set_simd(pymlp_simd_level());
+    return before;
 }
 
 int pymlp_simd_level(void)

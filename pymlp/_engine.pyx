@@ -578,6 +578,17 @@ def set_simd(name):
     return SIMD_NAMES[pymlp_set_simd(SIMD_NAMES.index(name))]
 
 
+cdef extern from "internal.h" nogil:
+    int pymlp_set_portable_kernels(int on) noexcept
+
+
+def set_portable_kernels(bint on):
+    """For the tests: with `on`, the selected SIMD level's products use the
+    portable micro-kernel instead of the level's own, the reference it is
+    compared with. Returns the previous setting."""
+    return bool(pymlp_set_portable_kernels(on))
+
+
 def has_openmp():
     return bool(pymlp_has_openmp())
 

@@ -92,6 +92,23 @@ def test_mixed_hidden_activations(rng):
     compare(net, rng.standard_normal((8, 4)), rng.integers(0, 3, 8), "cross_entropy")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_every_loop_at_every_simd_level(simd, rng, hidden, dtype):
+    # Odd widths at each SIMD level the CPU has: vector bodies and their
+    # tails of the activations (in the products' epilogues and in the
+    # backward pass), the losses and the column sums, with products on
+    # both the direct path (1 and 5 rows, the last layer) and the packed
+    # one (33 rows, the first two layers)
+    sizes = [37, 67, 19, 11]
+    net = pymlp.MLP(sizes, activation=hidden, dtype=dtype, seed=3)
+    for loss in LOSSES:
+        for n in (1, 5, 33):
+            X = rng.standard_normal((n, sizes[0]))
+            y = make_targets(rng, loss, n, sizes[-1])
+            compare(net, X, y, loss, sample_weight=rng.uniform(0.5, 2, n))
+
+
 def test_large_layers_use_the_blocked_product(rng):
     # widths past the small-product path exercise packing and threads
     net = pymlp.MLP([70, 130, 40, 10], activation="gelu", dtype="float64", seed=0)

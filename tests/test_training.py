@@ -20,7 +20,7 @@ def square_data(seed=0):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "sgd_wd",
                                   "adam", "adam_wd", "adamw"])
-def test_optimizer_steps_match_reference(rng, kind, dtype):
+def test_optimizer_steps_match_reference(simd, rng, kind, dtype):
     settings = {
         "sgd": (pymlp.SGD(lr=0.1), dict(lr=0.1)),
         "momentum": (pymlp.SGD(lr=0.05, momentum=0.9), dict(lr=0.05, momentum=0.9)),
@@ -34,12 +34,13 @@ def test_optimizer_steps_match_reference(rng, kind, dtype):
         "adamw": (pymlp.AdamW(lr=0.01), dict(lr=0.01, weight_decay=0.01, decoupled=True)),
     }
     opt, args = settings[kind]
-    p = rng.standard_normal(50).astype(dtype)
+    # 67 parameters: every vector width's body and tail, at each SIMD level
+    p = rng.standard_normal(67).astype(dtype)
     expect = p.astype(np.float64)
-    buf = m = v = np.zeros(50)
+    buf = m = v = np.zeros(67)
     tol = 1e-5 if dtype == "float32" else 1e-12
     for t in range(1, 11):
-        g = rng.standard_normal(50).astype(dtype)
+        g = rng.standard_normal(67).astype(dtype)
         opt.step(p, g)
         if kind.startswith(("sgd", "mom", "nes")):
             expect, buf = ref.sgd(expect, g.astype(np.float64), buf, first=t == 1, **args)
@@ -51,7 +52,7 @@ def test_optimizer_steps_match_reference(rng, kind, dtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("kind", ["sgd", "momentum", "nesterov", "adam"])
-def test_sklearn_convention_steps_match_reference(rng, kind, dtype):
+def test_sklearn_convention_steps_match_reference(simd, rng, kind, dtype):
     settings = {
         "sgd": (pymlp.SGD(lr=0.1, convention="sklearn"), dict(lr=0.1)),
         "momentum": (pymlp.SGD(lr=0.05, momentum=0.9, convention="sklearn"),
@@ -64,12 +65,12 @@ def test_sklearn_convention_steps_match_reference(rng, kind, dtype):
                  dict(lr=0.01, betas=(0.8, 0.99), eps=1e-3)),
     }
     opt, args = settings[kind]
-    p = rng.standard_normal(50).astype(dtype)
+    p = rng.standard_normal(67).astype(dtype)
     expect = p.astype(np.float64)
-    velocity = m = v = np.zeros(50)
+    velocity = m = v = np.zeros(67)
     tol = 1e-5 if dtype == "float32" else 1e-12
     for t in range(1, 11):
-        g = rng.standard_normal(50).astype(dtype)
+        g = rng.standard_normal(67).astype(dtype)
         if t == 6 and kind != "adam":  # the rate changes: the rules differ
             opt.lr = args["lr"] = args["lr"] / 5
         opt.step(p, g)
