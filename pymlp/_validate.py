@@ -214,16 +214,16 @@ def as_targets(y, n_samples, width, loss_code, dtype, name="y"):
 
 
 def as_sample_weight(sample_weight, n_samples, dtype,
-                     name="sample_weight"):
+                     name="sample_weight", zero_sum=False):
     """The rows' weights as a C-contiguous (n_samples,) array of dtype:
-    finite, non-negative, with a positive sum."""
+    finite, non-negative, with a positive sum (or a zero one: zero_sum)."""
     w = _as_numeric_array(sample_weight, name)
     if w.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), got "
                          f"{w.shape}")
     w = _converted(w, dtype)
     check_finite(w, name)
-    if w.min() < 0 or not w.sum() > 0:
+    if w.min() < 0 or not (w.sum() > 0 or zero_sum):
         raise ValueError(f"{name} must be non-negative with a positive sum,"
                          f" got values from {w.min()} to {w.max()}")
     return w
