@@ -1,0 +1,344 @@
+"""pymlp.dask.fit: training on the rows of a Dask collection, where they
+live.
+
+The driver holds the network and the optimizer; the workers hold the rows,
+validated and converted once (one task per block of rows, kept in their
+memory for the whole fit). Each update:
+
+1. the parameters are scattered to every worker once;
+2. one task per partition that takes part in the update computes the loss
+   and gradient sums of its rows (MLP.loss_and_grad_sums, in the engine,
+   without the GIL);
+3. the sums are added in a tree of tasks, FAN_IN at a time, in partition
+   order, so that the result does not depend on timing;
+4. the driver gathers the one sum, adds the L2 penalty, divides by the
+   weight sum and takes the optimizer step, with the same compiled update
+   MLP.fit uses.
+
+Nothing changes on the driver until an update's sum has arrived, and Dask
+reruns the tasks of a worker that dies (recomputing its rows from their
+graph): an update is then late, never lost or applied twice.
+
+With local_steps=k, each partition instead takes k steps of its own on its
+share of k successive mini-batches (copies of the network and optimizer),
+and the driver averages the resulting parameters and optimizer states,
+weighted by the rows read: one round trip per k updates.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pymlp._engine import DIVERGENCE_FACTOR
+from pymlp._validate import LOSSES, check_choice, check_int, check_real
+from pymlp.dask import _inputs, _plan, _tasks
+from pymlp.network import MLP
+from pymlp.optim import Optimizer, as_optimizer
+from pymlp.training import History
+
+# partial sums added by one task of the tree
+FAN_IN = 8
+
+Callback = Callable[[int, dict], Any]
+
+
+def get_client(client: Any = None) -> Any:
+    """client, else the current distributed.Client."""
+    if client is not None:
+        return client
+    from distributed import get_client as current
+    try:
+        return current()
+    except ValueError:
+        raise ValueError(
+            "pymlp.dask needs a Dask distributed Client: create one "
+            "(distributed.Client(...)) or pass client=") from None
+
+
+def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
+        optimizer: Union[Optimizer, str] = "adam", epochs: int = 1,
+        batch_size: Optional[int] = None, shuffle: bool = True,
+        seed: Optional[int] = None, client: Any = None,
+        sample_weight: Any = None, l2: float = 0.0, local_steps: int = 1,
+        callbacks: Optional[Iterable[Callback]] = None,
+        classes: Any = None) -> History:
+    """Train `model` on Dask data, the rows staying on the workers.
+
+    Parameters
+    ----------
+    model : pymlp.MLP, or MLPClassifier / MLPRegressor
+        A network is trained in place as MLP.fit trains it (see below). An
+        estimator trains by its partial_fit over the blocks, one after the
+        other on the worker holding each (Dask-ML's Incremental
+        convention), `epochs` passes in a shuffled block order, with its
+        own solver settings; loss, optimizer, batch_size, l2 and
+        local_steps do not apply to it, and it must have partial_fit
+        (solver "sgd" or "adam").
+    X : dask.array.Array or dask.dataframe.DataFrame of shape
+        (n_samples, n[0]), chunked by rows
+    y : Dask array, DataFrame or Series chunked as X along the rows
+        The targets, as MLP.fit takes them.
+    loss, optimizer, epochs, shuffle, seed, sample_weight, l2, callbacks
+        As in MLP.fit (sample_weight a Dask array chunked as X).
+    batch_size : int or None
+        None: each update reads every row, and training equals MLP.fit on
+        the concatenated rows up to the order of the sums. B: each update
+        reads B rows drawn across the partitions in proportion to their
+        sizes, every row once per epoch (the last update smaller); with
+        shuffle, which rows in each partition and how many of each come in
+        each update are redrawn every epoch, as a global shuffle would.
+    client : distributed.Client or None
+        None: the current client.
+    local_steps : int, default 1
+        k > 1: each partition takes k optimizer steps on its own share of
+        k successive mini-batches, then the parameters and optimizer
+        states are averaged (weighted by the rows read), one round trip per
+        k updates instead of one per update. With plain SGD (or momentum)
+        and k = 1 this is the mini-batch update itself. It converges like
+        mini-batch training while the partitions hold alike-distributed
+        rows (shuffled data) and lr * k is small; it drifts, and may
+        settle away from the minimum of the whole data, when partitions
+        differ (rows sorted by target or class) or k is large, as each
+        partition's steps then head for its own minimum.
+    classes : array-like or None
+        An MLPClassifier's classes for its first partial_fit; None reads
+        them from y.
+
+    Returns
+    -------
+    History
+        Each epoch's mean training loss (over its updates, weighted by
+        their rows), as MLP.fit reports it.
+
+    Raises
+    ------
+    FloatingPointError
+        When an epoch's loss is NaN, infinite or above 1e10 max(1, the
+        first update's loss), or a parameter is not finite; the network and
+        the optimizer are first restored to the start of that epoch.
+    """
+    client = get_client(client)
+    callbacks = list(callbacks or [])
+    for cb in callbacks:
+        if not callable(cb):
+            raise TypeError(f"callbacks must be callables, got {cb!r}")
+    epochs = check_int(epochs, "epochs")
+    if seed is None:
+        seed = np.random.SeedSequence().entropy
+    else:
+        seed = check_int(seed, "seed", minimum=0)
+    if not isinstance(model, MLP):
+        if not hasattr(model, "partial_fit"):
+            raise TypeError(f"model must be a pymlp.MLP or an estimator "
+                            f"with partial_fit, got {type(model).__name__}")
+        return _fit_estimator(model, X, y, sample_weight, epochs, shuffle,
+                              seed, client, classes, callbacks)
+    check_choice(loss, LOSSES, "loss")
+    optimizer = as_optimizer(optimizer)
+    l2 = check_real(l2, "l2", low=0)
+    local_steps = check_int(local_steps, "local_steps", minimum=1)
+    X, y, sample_weight = _inputs.check_training_data(
+        X, y, sample_weight, model.layer_sizes[0])
+    n = X.shape[0]
+    batch_size = n if batch_size is None else min(
+        check_int(batch_size, "batch_size"), n)
+    return _Run(client, model, optimizer, loss, l2, X, y, sample_weight,
+                batch_size, bool(shuffle) and batch_size < n, seed,
+                local_steps).run(epochs, callbacks)
+
+
+class _Run:
+    """The state of one fit of a network: the partitions on the workers
+    and the driver's running sums."""
+
+    def __init__(self, client: Any, net: MLP, optimizer: Optimizer,
+                 loss: str, l2: float, X: Any, y: Any, sample_weight: Any,
+                 batch_size: int, shuffle: bool, seed: int,
+                 local_steps: int) -> None:
+        import dask
+        self.client, self.net, self.optimizer = client, net, optimizer
+        self.loss, self.l2, self.batch_size = loss, l2, batch_size
+        self.shuffle, self.seed, self.local_steps = shuffle, seed, local_steps
+        blocks = zip(X.to_delayed().ravel(), y.to_delayed().ravel(),
+                     [None] * X.numblocks[0] if sample_weight is None
+                     else sample_weight.to_delayed().ravel())
+        sizes = np.asarray(X.chunks[0], dtype=np.int64)
+        prepare = dask.delayed(_tasks.prepare, pure=True)
+        # the rows, checked and converted once where they live (empty
+        # blocks left out)
+        self.parts = client.compute([
+            prepare(xb, yb, wb, net.layer_sizes[0], net.layer_sizes[-1],
+                    net.dtype, loss)
+            for (xb, yb, wb), size in zip(blocks, sizes) if size > 0])
+        self.sizes = sizes[sizes > 0]
+        # waits for the checks: bad values raise here, before any update
+        client.gather(client.map(_tasks.weight_sum, self.parts))
+        optimizer.bind(net.params, net)
+        self.first_loss: Optional[float] = None
+
+    def run(self, epochs: int, callbacks: Sequence[Callback]) -> History:
+        history = History()
+        for epoch in range(1, epochs + 1):
+            snapshot = (self.net.params.copy(),
+                        self.optimizer.state.copy(),  # type: ignore[union-attr]  # bound
+                        self.optimizer.steps)
+            value, penalty = self.epoch(epoch)
+            if not (value <= self.limit()
+                    and np.isfinite(self.net.params).all()):
+                self.net.params, state, self.optimizer.steps = snapshot
+                self.optimizer.state[...] = state  # type: ignore[index]  # bound
+                raise FloatingPointError(
+                    f"training diverged in epoch {epoch}: the loss or a "
+                    f"parameter became NaN or infinite, or the loss "
+                    f"exceeded {DIVERGENCE_FACTOR:g} times its first value. "
+                    f"The parameters and the optimizer's state were restored"
+                    f" to the start of the epoch. Try a smaller learning "
+                    f"rate (lr is {self.optimizer.lr:g}).")
+            history.loss.append(value)
+            history.penalty.append(penalty)
+            logs = {"loss": value}
+            if any([cb(epoch, logs) is True for cb in callbacks]):
+                history.stopped_by_callback = True
+                break
+        return history
+
+    def limit(self) -> float:
+        first = self.first_loss if self.first_loss is not None else 0.0
+        return DIVERGENCE_FACTOR * max(1.0, abs(first))
+
+    def epoch(self, epoch: int) -> tuple[float, float]:
+        """Runs one epoch; (its mean loss, the penalty's part)."""
+        client = self.client
+        n = int(self.sizes.sum())
+        if self.batch_size == n:  # every row, in place
+            counts = self.sizes[None, :]
+        else:
+            counts = _plan.epoch_counts(self.sizes, self.batch_size,
+                                        self.shuffle,
+                                        _plan.counts_rng(self.seed, epoch))
+        orders: List[Any] = [None] * len(self.parts)
+        if self.shuffle:
+            orders = [client.submit(_tasks.permutation, part, self.seed,
+                                    epoch, index, pure=False)
+                      for index, part in enumerate(self.parts)]
+        starts = np.zeros(len(self.parts), dtype=np.int64)
+        loss_sum = penalty_sum = 0.0
+        for k in range(0, counts.shape[0], self.local_steps):
+            rows = counts[k:k + self.local_steps]
+            if self.local_steps == 1:
+                value, penalty = self.update(orders, starts, rows[0])
+                loss_sum += value * int(rows.sum())
+                penalty_sum += penalty * int(rows.sum())
+            else:
+                loss_sum += self.local_round(orders, starts, rows)
+            starts += rows.sum(axis=0)
+        return loss_sum / n, penalty_sum / n
+
+    def tree_sum(self, futures: List[Any]) -> Any:
+        """The gathered sum of the futures' tuples, added FAN_IN at a time
+        on the workers."""
+        while len(futures) > 1:
+            futures = [
+                self.client.submit(_tasks.add, *futures[i:i + FAN_IN],
+                                   pure=False)
+                if len(futures[i:i + FAN_IN]) > 1 else futures[i]
+                for i in range(0, len(futures), FAN_IN)]
+        return self.client.gather(futures[0])
+
+    def update(self, orders: List[Any], starts: NDArray[np.int64],
+               counts: NDArray[np.int64]) -> tuple[float, float]:
+        """One optimizer step on the rows counts[p] of each partition p,
+        from starts[p] in its order; (the loss before it, its penalty)."""
+        client, net, l2 = self.client, self.net, self.l2
+        net_future = client.scatter(net, broadcast=True, hash=False)
+        loss_sum, grad, weight_sum = self.tree_sum([
+            client.submit(_tasks.part_sums, net_future, part, order,
+                          int(start), int(count), self.loss, pure=False)
+            for part, order, start, count
+            in zip(self.parts, orders, starts, counts) if count > 0])
+        value = penalty = 0.0
+        if weight_sum > 0:  # rows of weight 0 only: a zero gradient
+            grad = grad / weight_sum  # what arrives may be read-only
+            if l2 > 0:  # as the engine: 0.5 l2 sum ||W||^2 / sum w
+                penalty = 0.5 * l2 * sum(float(np.sum(W * W, dtype=np.float64))
+                                         for W in net.weights) / weight_sum
+                for (dW, _), W in zip(net.unflatten(grad), net.weights):
+                    dW += net.dtype.type(l2 / weight_sum) * W
+            value = loss_sum / weight_sum + penalty
+        else:
+            grad[...] = 0
+        if self.first_loss is None:
+            self.first_loss = value
+        self.optimizer.step(net.params, grad, net.n_threads, owner=net)
+        return value, penalty
+
+    def local_round(self, orders: List[Any], starts: NDArray[np.int64],
+                    counts: NDArray[np.int64]) -> float:
+        """counts.shape[0] local steps of each partition, then the average;
+        returns the sum of the steps' losses times their rows."""
+        client, net, optimizer = self.client, self.net, self.optimizer
+        net_future = client.scatter(net, broadcast=True, hash=False)
+        optimizer_future = client.scatter(optimizer, broadcast=True,
+                                          hash=False)
+        params, state, read, loss_sum = self.tree_sum([
+            client.submit(_tasks.local_steps, net_future, optimizer_future,
+                          part, order, int(start),
+                          [int(c) for c in counts[:, p]], self.loss,
+                          self.l2, pure=False)
+            for p, (part, order, start)
+            in enumerate(zip(self.parts, orders, starts))
+            if counts[:, p].sum() > 0])
+        if read > 0:
+            net.params = params / read
+            if state.shape[0] > 0:
+                optimizer.state[...] = state / read  # type: ignore[index]  # bound
+        optimizer.steps += counts.shape[0]
+        if self.first_loss is None:
+            self.first_loss = loss_sum / max(1, int(counts.sum()))
+        return float(loss_sum)
+
+
+def _fit_estimator(est: Any, X: Any, y: Any, sample_weight: Any, epochs: int,
+                   shuffle: bool, seed: int, client: Any, classes: Any,
+                   callbacks: Sequence[Callback]) -> History:
+    """est.partial_fit over the blocks, `epochs` passes, each block's on
+    the worker that holds it; est takes the result in place."""
+    import dask
+    import dask.array as da
+    n_columns = getattr(est, "n_features_in_", None)
+    X, y, sample_weight = _inputs.check_training_data(X, y, sample_weight,
+                                                      n_columns)
+    takes_classes = "classes" in inspect.signature(est.partial_fit).parameters
+    if takes_classes and classes is None and not hasattr(est, "classes_"):
+        classes = (np.arange(y.shape[1]) if y.ndim == 2
+                   else client.compute(da.unique(y)).result())
+    blocks = zip(X.to_delayed().ravel(), y.to_delayed().ravel(),
+                 [None] * X.numblocks[0] if sample_weight is None
+                 else sample_weight.to_delayed().ravel())
+    sizes = np.asarray(X.chunks[0], dtype=np.int64)
+    block = dask.delayed(_tasks.block, pure=True)
+    parts = client.compute([block(*b) for b, size in zip(blocks, sizes)
+                            if size > 0])
+    sizes = sizes[sizes > 0]
+    rng = np.random.default_rng(seed)
+    history = History()
+    fitted: Any = est
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(len(parts)) if shuffle else range(len(parts))
+        losses = []
+        for i in order:
+            fitted = client.submit(_tasks.partial_fit_block, fitted,
+                                   parts[i], classes if takes_classes
+                                   else None, pure=False)
+            losses.append(client.submit(_tasks.loss_of, fitted, pure=False))
+        values = np.asarray(client.gather(losses))
+        history.loss.append(float(values @ sizes[list(order)] / sizes.sum()))
+        if any([cb(epoch, {"loss": history.loss[-1]}) is True
+                for cb in callbacks]):
+            history.stopped_by_callback = True
+            break
+    est.__setstate__(client.gather(fitted).__getstate__())
+    return history
