@@ -126,16 +126,16 @@ def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
         if not callable(cb):
             raise TypeError(f"callbacks must be callables, got {cb!r}")
     epochs = check_int(epochs, "epochs")
-    if seed is None:
-        seed = np.random.SeedSequence().entropy
-    else:
-        seed = check_int(seed, "seed", minimum=0)
+    # the seed of every draw of the run: fresh entropy for None
+    entropy: int = (
+        check_int(seed, "seed", minimum=0) if seed is not None
+        else np.random.SeedSequence().entropy)  # type: ignore[assignment]
     if not isinstance(model, MLP):
         if not hasattr(model, "partial_fit"):
             raise TypeError(f"model must be a pymlp.MLP or an estimator "
                             f"with partial_fit, got {type(model).__name__}")
         return _fit_estimator(model, X, y, sample_weight, epochs, shuffle,
-                              seed, client, classes, callbacks)
+                              entropy, client, classes, callbacks)
     check_choice(loss, LOSSES, "loss")
     optimizer = as_optimizer(optimizer)
     l2 = check_real(l2, "l2", low=0)
@@ -146,7 +146,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
     batch_size = n if batch_size is None else min(
         check_int(batch_size, "batch_size"), n)
     return _Run(client, model, optimizer, loss, l2, X, y, sample_weight,
-                batch_size, bool(shuffle) and batch_size < n, seed,
+                batch_size, bool(shuffle) and batch_size < n, entropy,
                 local_steps).run(epochs, callbacks)
 
 

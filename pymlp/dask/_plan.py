@@ -15,8 +15,8 @@ numbers, never a row.
   the partitions.
 - in order: the counts are a deterministic merge, row i of partition p
   standing at position (i + 1/2) / n_p of the epoch; each update takes the
-  B rows that come next, so each partition gives B n_p / n rows, give or
-  take one.
+  B rows that come next, so that after T rows each partition has given
+  its share T n_p / n within 1/2 + P n_p / (2 n) rows (P partitions).
 """
 from __future__ import annotations
 
