@@ -211,6 +211,11 @@ def test_divergence_restores_the_epoch(client):
     assert np.isfinite(net.params).all()
 
 
+def _prepared_parts(dask_worker):
+    """How many of a fit's partitions the worker holds."""
+    return sum(str(key).startswith("prepare") for key in dask_worker.data)
+
+
 def test_killed_worker(client):
     # SIGKILL a worker process while the third epoch's updates run: Dask
     # reruns its tasks and recomputes its rows, and the run equals one
@@ -222,13 +227,15 @@ def test_killed_worker(client):
     pymlp.dask.fit(expect, dX, dy, optimizer=pymlp.Adam(lr=0.01), epochs=5,
                    batch_size=100, seed=5)
     pids = client.run(os.getpid)
-    killers = []
+    killers, lost_parts = [], []
 
     def kill_during_next_epoch(epoch, logs):
-        if epoch == 2:
-            victim = sorted(pids.values())[0]
+        if epoch == 2:  # the worker holding the most of the fit's rows
+            held = client.run(_prepared_parts)
+            victim = max(held, key=held.get)
+            lost_parts.append(held[victim])
             killers.append(threading.Timer(0.1, os.kill,
-                                           (victim, signal.SIGKILL)))
+                                           (pids[victim], signal.SIGKILL)))
             killers[-1].start()
 
     opt = pymlp.Adam(lr=0.01)
@@ -236,6 +243,7 @@ def test_killed_worker(client):
                              batch_size=100, seed=5,
                              callbacks=[kill_during_next_epoch])
     killers[0].join()
+    assert lost_parts[0] > 0  # rows that Dask had to compute again
     assert history.epochs == 5 and opt.steps == 5 * 10
     np.testing.assert_array_equal(net.params, expect.params)
     client.wait_for_workers(2, timeout=120)
