@@ -50,8 +50,9 @@ def measure(client, workers, name, rows, batch, epochs):
                      ("batch 8 (round trip)", 8)):
         updates = 1 if B is None else -(-rows // B)
         n_epochs = epochs if B is None else 3
-        if B == 8:  # a few 8-row updates: 8 rows of each partition's 2
-            Xs, ys = X[:16 * PARTITIONS].rechunk(16), y[:16 * PARTITIONS].rechunk(16)
+        if B == 8:  # 64 rows in 4 partitions, 8 per update (2 of each)
+            Xs = X[:16 * PARTITIONS].rechunk(16)
+            ys = y[:16 * PARTITIONS].rechunk(16)
             updates, n_epochs = 8, 3
         else:
             Xs, ys = X, y

@@ -11,7 +11,7 @@ DataFrames whose rows stay on the workers (`pip install "pymlp[dask]"`).
 
 See fit for what each update does and costs."""
 try:
-    import dask.array  # noqa: F401
+    import dask.array  # noqa: F401  (checks that the extra is installed)
     import distributed  # noqa: F401
 except ImportError as error:  # pragma: no cover
     raise ImportError(f"pymlp.dask needs Dask with distributed ({error}); "

@@ -9,8 +9,10 @@ memory for the whole fit). Each update:
 2. one task per partition that takes part in the update computes the loss
    and gradient sums of its rows (MLP.loss_and_grad_sums, in the engine,
    without the GIL);
-3. the sums are added in a tree of tasks, FAN_IN at a time, in partition
-   order, so that the result does not depend on timing;
+3. the sums are added in a tree of tasks, first those of the partitions
+   on each worker, there, then across workers, FAN_IN at a time, in an
+   order fixed by the partitions' placement at the epoch's start (not by
+   timing);
 4. the driver gathers the one sum, adds the L2 penalty, divides by the
    weight sum and takes the optimizer step, with the same compiled update
    MLP.fit uses.
@@ -27,7 +29,8 @@ weighted by the rows read: one round trip per k updates.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Union
+from typing import (Any, Callable, Dict, Iterable, List, Optional, Sequence,
+                    Union)
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,6 +44,8 @@ from pymlp.training import History
 
 # partial sums added by one task of the tree
 FAN_IN = 8
+# times a round is tried when its scattered parameters are lost
+ROUND_ATTEMPTS = 3
 
 Callback = Callable[[int, dict], Any]
 
@@ -177,19 +182,23 @@ class _Run:
         # waits for the checks: bad values raise here, before any update
         client.gather(client.map(_tasks.weight_sum, self.parts))
         optimizer.bind(net.params, net)
+        assert optimizer.state is not None  # made by bind
+        # the optimizer's state buffer, updated in place from here on
+        self.state: NDArray[Any] = optimizer.state
         self.first_loss: Optional[float] = None
+        # the worker holding each partition, as the epoch began
+        self.holders: List[str] = []
 
     def run(self, epochs: int, callbacks: Sequence[Callback]) -> History:
         history = History()
         for epoch in range(1, epochs + 1):
-            snapshot = (self.net.params.copy(),
-                        self.optimizer.state.copy(),  # type: ignore[union-attr]  # bound
+            snapshot = (self.net.params.copy(), self.state.copy(),
                         self.optimizer.steps)
             value, penalty = self.epoch(epoch)
             if not (value <= self.limit()
                     and np.isfinite(self.net.params).all()):
                 self.net.params, state, self.optimizer.steps = snapshot
-                self.optimizer.state[...] = state  # type: ignore[index]  # bound
+                self.state[...] = state
                 raise FloatingPointError(
                     f"training diverged in epoch {epoch}: the loss or a "
                     f"parameter became NaN or infinite, or the loss "
@@ -213,6 +222,11 @@ class _Run:
         """Runs one epoch; (its mean loss, the penalty's part)."""
         client = self.client
         n = int(self.sizes.sum())
+        # the worker of each partition, for this epoch's trees (a worker
+        # that dies meanwhile only costs some transfers)
+        who_has = client.who_has(self.parts)
+        self.holders = [min(who_has.get(part.key, ()), default="")
+                        for part in self.parts]
         if self.batch_size == n:  # every row, in place
             counts = self.sizes[None, :]
         else:
@@ -237,28 +251,55 @@ class _Run:
             starts += rows.sum(axis=0)
         return loss_sum / n, penalty_sum / n
 
-    def tree_sum(self, futures: List[Any]) -> Any:
-        """The gathered sum of the futures' tuples, added FAN_IN at a time
-        on the workers."""
+    def tree_sum(self, sums: Dict[int, Any]) -> Any:
+        """The gathered total of the partitions' sums (partition index ->
+        future of a tuple): first those on each worker, there, then across
+        workers, FAN_IN at a time, so that a worker sends one sum up."""
+        on_worker: Dict[str, List[Any]] = {}
+        for index, future in sorted(sums.items()):
+            on_worker.setdefault(self.holders[index], []).append(future)
+        per_worker = [self.reduce(on_worker[w]) for w in sorted(on_worker)]
+        return self.client.gather(self.reduce(per_worker))
+
+    def gathered(self, submit: Callable[..., Dict[int, Any]],
+                 *objects: Any) -> Any:
+        """Scatters the objects to every worker, then gathers the total of
+        the partitions' sums that submit(*their futures) submits. A round
+        whose scattered objects were lost (every worker holding them died,
+        as a worker killed during the scatter can leave it) runs again:
+        nothing has changed on the driver yet."""
+        from distributed.client import FutureCancelledError
+        for attempt in range(ROUND_ATTEMPTS):
+            scattered = [self.client.scatter(o, broadcast=True, hash=False)
+                         for o in objects]
+            try:
+                return self.tree_sum(submit(*scattered))
+            except FutureCancelledError:
+                if attempt == ROUND_ATTEMPTS - 1:
+                    raise
+
+    def reduce(self, futures: List[Any]) -> Any:
+        """A future of the sum of the futures' tuples, by a tree of add
+        tasks, each placed by Dask where most of its inputs are."""
         while len(futures) > 1:
             futures = [
                 self.client.submit(_tasks.add, *futures[i:i + FAN_IN],
                                    pure=False)
                 if len(futures[i:i + FAN_IN]) > 1 else futures[i]
                 for i in range(0, len(futures), FAN_IN)]
-        return self.client.gather(futures[0])
+        return futures[0]
 
     def update(self, orders: List[Any], starts: NDArray[np.int64],
                counts: NDArray[np.int64]) -> tuple[float, float]:
         """One optimizer step on the rows counts[p] of each partition p,
         from starts[p] in its order; (the loss before it, its penalty)."""
         client, net, l2 = self.client, self.net, self.l2
-        net_future = client.scatter(net, broadcast=True, hash=False)
-        loss_sum, grad, weight_sum = self.tree_sum([
-            client.submit(_tasks.part_sums, net_future, part, order,
-                          int(start), int(count), self.loss, pure=False)
-            for part, order, start, count
-            in zip(self.parts, orders, starts, counts) if count > 0])
+        loss_sum, grad, weight_sum = self.gathered(lambda net_future: {
+            p: client.submit(_tasks.part_sums, net_future, part, order,
+                             int(start), int(count), self.loss, pure=False)
+            for p, (part, order, start, count)
+            in enumerate(zip(self.parts, orders, starts, counts))
+            if count > 0}, net)
         value = penalty = 0.0
         if weight_sum > 0:  # rows of weight 0 only: a zero gradient
             grad = grad / weight_sum  # what arrives may be read-only
@@ -280,21 +321,19 @@ class _Run:
         """counts.shape[0] local steps of each partition, then the average;
         returns the sum of the steps' losses times their rows."""
         client, net, optimizer = self.client, self.net, self.optimizer
-        net_future = client.scatter(net, broadcast=True, hash=False)
-        optimizer_future = client.scatter(optimizer, broadcast=True,
-                                          hash=False)
-        params, state, read, loss_sum = self.tree_sum([
-            client.submit(_tasks.local_steps, net_future, optimizer_future,
-                          part, order, int(start),
-                          [int(c) for c in counts[:, p]], self.loss,
-                          self.l2, pure=False)
-            for p, (part, order, start)
-            in enumerate(zip(self.parts, orders, starts))
-            if counts[:, p].sum() > 0])
+        params, state, read, loss_sum = self.gathered(
+            lambda net_future, optimizer_future: {
+                p: client.submit(_tasks.local_steps, net_future,
+                                 optimizer_future, part, order, int(start),
+                                 [int(c) for c in counts[:, p]], self.loss,
+                                 self.l2, pure=False)
+                for p, (part, order, start)
+                in enumerate(zip(self.parts, orders, starts))
+                if counts[:, p].sum() > 0}, net, optimizer)
         if read > 0:
             net.params = params / read
             if state.shape[0] > 0:
-                optimizer.state[...] = state / read  # type: ignore[index]  # bound
+                self.state[...] = state / read
         optimizer.steps += counts.shape[0]
         if self.first_loss is None:
             self.first_loss = loss_sum / max(1, int(counts.sum()))

@@ -70,7 +70,8 @@ def _next_in_merge(sizes: NDArray[np.int64], taken: NDArray[np.int64],
         margin *= 2
 
 
-def permutation_seed(seed: Any, epoch: int, part: int) -> np.random.SeedSequence:
+def permutation_seed(seed: Any, epoch: int, part: int
+                     ) -> np.random.SeedSequence:
     """The seed of partition `part`'s row order in `epoch`."""
     return np.random.SeedSequence([seed, epoch, part])
 
