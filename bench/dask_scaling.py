@@ -3,7 +3,8 @@ processes (one thread each), full batch and mini-batches, for the mnist
 and wide shapes, beside MLP.fit in this process on one thread; and the
 cost of an update that computes almost nothing (8 rows), which is the
 round trip itself: the scheduler's tasks, the parameters scattered to each
-worker, the gradients sent up the tree and gathered.
+worker, the gradients sent up the tree and gathered; and, apart, a no-op
+task's round trip and the scatter of the parameters alone.
 
     python bench/dask_scaling.py [--quick] [--markdown FILE]
 
@@ -32,6 +33,32 @@ def per_update(fit, updates_per_epoch, epochs):
     return (stamps[-1] - stamps[0]) / ((epochs - 1) * updates_per_epoch)
 
 
+def _nothing():
+    return None
+
+
+def median_seconds(call, repeats=7):
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def transport(client, P):
+    """(seconds of a no-op task's submit and gather, seconds to scatter P
+    float32 values to every worker): the floor of a round trip, and the
+    parameters' part of it."""
+    params = np.zeros(P, dtype=np.float32)
+    task = median_seconds(lambda: client.submit(_nothing,
+                                                pure=False).result())
+    scatter = median_seconds(lambda: client.scatter(params, broadcast=True,
+                                                    hash=False))
+    return task, scatter
+
+
 def measure(client, workers, name, rows, batch, epochs):
     import dask.array as da
     import pymlp
@@ -45,6 +72,7 @@ def measure(client, workers, name, rows, batch, epochs):
                      chunks=rows // PARTITIONS).persist()
     net = pymlp.MLP(sizes, dtype="float32", seed=0)
     P = net.n_params
+    task_seconds, scatter_seconds = transport(client, P)
     results = []
     for label, B in (("full batch", None), (f"batch {batch}", batch),
                      ("batch 8 (round trip)", 8)):
@@ -68,7 +96,10 @@ def measure(client, workers, name, rows, batch, epochs):
             rows_per_s=used / seconds,
             # the parameters scattered to each worker, and the partitions'
             # gradient sums sent up the tree (the root's to the driver)
-            scatter_bytes=P * 4 * workers, gradient_bytes=P * 4 * PARTITIONS))
+            scatter_bytes=P * 4 * workers,
+            # each worker's sum goes up the tree, the root's to the driver
+            gradient_bytes=P * 4 * workers,
+            task_seconds=task_seconds, scatter_seconds=scatter_seconds))
     return results
 
 
@@ -104,6 +135,7 @@ def main():
     if args.quick:
         plan = {"mnist": (2048, 256, 3), "wide": (512, 128, 3)}
     began = time.time()
+    load = os.getloadavg()
     results = []
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1,
@@ -127,9 +159,12 @@ def main():
         f"- data: float32, cross-entropy, Adam, {PARTITIONS} partitions; "
         "rows: " + ", ".join(f"{k} {v[0]}" for k, v in plan.items()),
         "",
+        f"- load average (1 min) at the start and the end: "
+        f"{load[0]:.1f}, {os.getloadavg()[0]:.1f}",
+        "",
         "| shape | mode | workers | s per update | rows/s | "
         "MLP.fit rows/s (1 thread) | scattered MB/update | "
-        "gradients MB/update |",
+        "gradient sums MB/update |",
         "|---|---|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
@@ -140,6 +175,13 @@ def main():
             f"{'-' if base is None else f'{base:,.0f}'} | "
             f"{r['scatter_bytes'] / 1e6:.2f} | "
             f"{r['gradient_bytes'] / 1e6:.2f} |")
+    lines += ["", "| shape | workers | no-op task, submit to result | "
+              "scatter of the parameters to every worker |",
+              "|---|--:|--:|--:|"]
+    for r in results[::3]:
+        lines.append(f"| {r['shape']} | {r['workers']} | "
+                     f"{r['task_seconds'] * 1e3:.1f} ms | "
+                     f"{r['scatter_seconds'] * 1e3:.1f} ms |")
     text = "\n".join(lines)
     print(text)
     if args.markdown:
