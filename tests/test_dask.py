@@ -116,11 +116,17 @@ def test_local_steps(client):
     # on one partition, k local steps are k mini-batch updates
     one_X, one_y = da.from_array(X, chunks=(800, 5)), da.from_array(y, chunks=(800, 2))
     a, b = net.copy(), net.copy()
-    pymlp.dask.fit(a, one_X, one_y, optimizer=pymlp.SGD(lr=0.05), epochs=1,
-                   batch_size=100, shuffle=False, local_steps=4)
-    pymlp.dask.fit(b, one_X, one_y, optimizer=pymlp.SGD(lr=0.05), epochs=1,
-                   batch_size=100, shuffle=False)
+    history_a = pymlp.dask.fit(a, one_X, one_y, optimizer=pymlp.SGD(lr=0.05),
+                               epochs=1, batch_size=100, shuffle=False,
+                               local_steps=4, l2=0.01)
+    history_b = pymlp.dask.fit(b, one_X, one_y, optimizer=pymlp.SGD(lr=0.05),
+                               epochs=1, batch_size=100, shuffle=False,
+                               l2=0.01)
     assert close(a.params, b.params, 1e-12)
+    np.testing.assert_allclose(history_a.loss, history_b.loss, rtol=1e-12)
+    np.testing.assert_allclose(history_a.penalty, history_b.penalty,
+                               rtol=1e-12)
+    assert history_a.penalty[0] > 0
     # on four partitions of shuffled rows, averaging every 4 steps trains
     # about as well as updating every step
     dX, dy = da.from_array(X, chunks=(200, 5)), da.from_array(y, chunks=(200, 2))

@@ -247,7 +247,9 @@ class _Run:
                 loss_sum += value * int(rows.sum())
                 penalty_sum += penalty * int(rows.sum())
             else:
-                loss_sum += self.local_round(orders, starts, rows)
+                value, penalty = self.local_round(orders, starts, rows)
+                loss_sum += value
+                penalty_sum += penalty
             starts += rows.sum(axis=0)
         return loss_sum / n, penalty_sum / n
 
@@ -317,11 +319,12 @@ class _Run:
         return value, penalty
 
     def local_round(self, orders: List[Any], starts: NDArray[np.int64],
-                    counts: NDArray[np.int64]) -> float:
+                    counts: NDArray[np.int64]) -> tuple[float, float]:
         """counts.shape[0] local steps of each partition, then the average;
-        returns the sum of the steps' losses times their rows."""
+        returns the sums of the steps' losses and L2 penalties times their
+        rows."""
         client, net, optimizer = self.client, self.net, self.optimizer
-        params, state, read, loss_sum = self.gathered(
+        params, state, read, loss_sum, penalty_sum = self.gathered(
             lambda net_future, optimizer_future: {
                 p: client.submit(_tasks.local_steps, net_future,
                                  optimizer_future, part, order, int(start),
@@ -337,7 +340,7 @@ class _Run:
         optimizer.steps += counts.shape[0]
         if self.first_loss is None:
             self.first_loss = loss_sum / max(1, int(counts.sum()))
-        return float(loss_sum)
+        return float(loss_sum), float(penalty_sum)
 
 
 def _fit_estimator(est: Any, X: Any, y: Any, sample_weight: Any, epochs: int,

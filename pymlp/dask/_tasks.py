@@ -87,16 +87,16 @@ def add(*terms: Sequence[Any]) -> Tuple[Any, ...]:
 def local_steps(net: MLP, optimizer: Optimizer, part: Part,
                 order: Optional[NDArray[np.int64]], start: int,
                 counts: List[int], loss: str, l2: float
-                ) -> Tuple[NDArray[Any], NDArray[Any], float, float]:
+                ) -> Tuple[NDArray[Any], NDArray[Any], float, float, float]:
     """Steps of `optimizer` on copies of net, one per count, each on the
     next `count` rows of the partition (a step with no rows, or only rows
     of weight 0, is skipped). Returns (params * W, optimizer state * W, W,
-    sum of each step's loss times its rows) with W the weight of the rows
-    read: what the driver averages."""
+    sum of each step's loss times its rows, the same of its L2 penalty)
+    with W the weight of the rows read: what the driver averages."""
     net = net.copy()
     optimizer = copy.deepcopy(optimizer)
     read = 0.0
-    loss_sum = 0.0
+    loss_sum = penalty_sum = 0.0
     for count in counts:
         X, y, w = _rows(part, order, start, count)
         start += count
@@ -107,10 +107,12 @@ def local_steps(net: MLP, optimizer: Optimizer, part: Part,
                           l2=l2)
         read += rows
         loss_sum += history.loss[0] * count
+        penalty_sum += history.penalty[0] * count
     state = optimizer.state
     if state is None:  # no step taken: the state is the driver's
         state = np.zeros(0, dtype=net.dtype)
-    return net.params * read, state * read, read, loss_sum
+    return (net.params * read, state * read, read, loss_sum,
+            penalty_sum)
 
 
 def predict_block(X: NDArray[Any], model: Any, method: str) -> Any:
