@@ -104,6 +104,10 @@ class Optimizer:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state, _lock=threading.RLock())
+        if isinstance(self.state, np.ndarray):
+            # unpickled from a buffer, it may be unaligned, which C may not
+            # read
+            self.state = np.require(self.state, requirements=["C", "A", "W"])
 
     def reset(self) -> None:
         """Forget the state: the next update is a first step again."""

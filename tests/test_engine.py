@@ -294,3 +294,36 @@ def test_loss_and_grad_sums_without_weights_count_rows(rng):
     value, grad, weight_sum = net.loss_and_grad_sums(X, y,
                                                      sample_weight=np.zeros(6))
     assert (value, weight_sum) == (0.0, 0.0) and not grad.any()
+
+
+def unaligned(a):
+    """A copy of a whose data starts half an item past an item boundary,
+    as an array deserialised from a buffer at an odd offset can."""
+    a = np.ascontiguousarray(a)
+    half = a.itemsize // 2
+    raw = np.zeros(a.nbytes + 2 * a.itemsize, dtype=np.uint8)
+    start = (half - raw.ctypes.data) % a.itemsize
+    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unaligned_arrays_are_read_as_aligned_copies(rng, dtype):
+    # the engine never loads from a misaligned address (UBSan checks it)
+    net = pymlp.MLP([3, 4, 3], dtype=dtype, seed=0)
+    X = rng.standard_normal((9, 3)).astype(dtype)
+    y = rng.standard_normal((9, 3)).astype(dtype)
+    labels = rng.integers(0, 3, 9)
+    w = rng.uniform(0.5, 1, 9).astype(dtype)
+    np.testing.assert_array_equal(net.predict(unaligned(X)), net.predict(X))
+    assert (net.loss(unaligned(X), unaligned(y), sample_weight=unaligned(w))
+            == net.loss(X, y, sample_weight=w))
+    assert (net.loss(unaligned(X), unaligned(labels), "cross_entropy")
+            == net.loss(X, labels, "cross_entropy"))
+    a, b = net.copy(), net.copy()
+    a.fit(unaligned(X), unaligned(y), epochs=2, batch_size=4, seed=0,
+          sample_weight=unaligned(w))
+    b.fit(X, y, epochs=2, batch_size=4, seed=0, sample_weight=w)
+    np.testing.assert_array_equal(a.params, b.params)
