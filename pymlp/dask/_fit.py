@@ -28,16 +28,17 @@ weighted by the rows read: one round trip per k updates.
 """
 from __future__ import annotations
 
-import inspect
 from typing import (Any, Callable, Dict, Iterable, List, Optional, Sequence,
                     Union)
 
+import dask
 import numpy as np
 from numpy.typing import NDArray
 
 from pymlp._engine import DIVERGENCE_FACTOR
 from pymlp._validate import LOSSES, check_choice, check_int, check_real
 from pymlp.dask import _inputs, _plan, _tasks
+from pymlp.dask._incremental import Callback, fit_incrementally
 from pymlp.network import MLP
 from pymlp.optim import Optimizer, as_optimizer
 from pymlp.training import History
@@ -46,21 +47,6 @@ from pymlp.training import History
 FAN_IN = 8
 # times a round is tried when its scattered parameters are lost
 ROUND_ATTEMPTS = 3
-
-Callback = Callable[[int, dict], Any]
-
-
-def get_client(client: Any = None) -> Any:
-    """client, else the current distributed.Client."""
-    if client is not None:
-        return client
-    from distributed import get_client as current
-    try:
-        return current()
-    except ValueError:
-        raise ValueError(
-            "pymlp.dask needs a Dask distributed Client: create one "
-            "(distributed.Client(...)) or pass client=") from None
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
@@ -125,7 +111,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
         first update's loss), or a parameter is not finite; the network and
         the optimizer are first restored to the start of that epoch.
     """
-    client = get_client(client)
+    client = _inputs.get_client(client)
     callbacks = list(callbacks or [])
     for cb in callbacks:
         if not callable(cb):
@@ -139,8 +125,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
         if not hasattr(model, "partial_fit"):
             raise TypeError(f"model must be a pymlp.MLP or an estimator "
                             f"with partial_fit, got {type(model).__name__}")
-        return _fit_estimator(model, X, y, sample_weight, epochs, shuffle,
-                              entropy, client, classes, callbacks)
+        return fit_incrementally(model, X, y, sample_weight, epochs,
+                                 shuffle, entropy, client, classes,
+                                 callbacks)
     check_choice(loss, LOSSES, "loss")
     optimizer = as_optimizer(optimizer)
     l2 = check_real(l2, "l2", low=0)
@@ -163,7 +150,6 @@ class _Run:
                  loss: str, l2: float, X: Any, y: Any, sample_weight: Any,
                  batch_size: int, shuffle: bool, seed: int,
                  local_steps: int) -> None:
-        import dask
         self.client, self.net, self.optimizer = client, net, optimizer
         self.loss, self.l2, self.batch_size = loss, l2, batch_size
         self.shuffle, self.seed, self.local_steps = shuffle, seed, local_steps
@@ -341,46 +327,3 @@ class _Run:
         if self.first_loss is None:
             self.first_loss = loss_sum / max(1, int(counts.sum()))
         return float(loss_sum), float(penalty_sum)
-
-
-def _fit_estimator(est: Any, X: Any, y: Any, sample_weight: Any, epochs: int,
-                   shuffle: bool, seed: int, client: Any, classes: Any,
-                   callbacks: Sequence[Callback]) -> History:
-    """est.partial_fit over the blocks, `epochs` passes, each block's on
-    the worker that holds it; est takes the result in place."""
-    import dask
-    import dask.array as da
-    n_columns = getattr(est, "n_features_in_", None)
-    X, y, sample_weight = _inputs.check_training_data(X, y, sample_weight,
-                                                      n_columns)
-    takes_classes = "classes" in inspect.signature(est.partial_fit).parameters
-    if takes_classes and classes is None and not hasattr(est, "classes_"):
-        classes = (np.arange(y.shape[1]) if y.ndim == 2
-                   else client.compute(da.unique(y)).result())
-    blocks = zip(X.to_delayed().ravel(), y.to_delayed().ravel(),
-                 [None] * X.numblocks[0] if sample_weight is None
-                 else sample_weight.to_delayed().ravel())
-    sizes = np.asarray(X.chunks[0], dtype=np.int64)
-    block = dask.delayed(_tasks.block, pure=True)
-    parts = client.compute([block(*b) for b, size in zip(blocks, sizes)
-                            if size > 0])
-    sizes = sizes[sizes > 0]
-    rng = np.random.default_rng(seed)
-    history = History()
-    fitted: Any = est
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(len(parts)) if shuffle else range(len(parts))
-        losses = []
-        for i in order:
-            fitted = client.submit(_tasks.partial_fit_block, fitted,
-                                   parts[i], classes if takes_classes
-                                   else None, pure=False)
-            losses.append(client.submit(_tasks.loss_of, fitted, pure=False))
-        values = np.asarray(client.gather(losses))
-        history.loss.append(float(values @ sizes[list(order)] / sizes.sum()))
-        if any([cb(epoch, {"loss": history.loss[-1]}) is True
-                for cb in callbacks]):
-            history.stopped_by_callback = True
-            break
-    est.__setstate__(client.gather(fitted).__getstate__())
-    return history

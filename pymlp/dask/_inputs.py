@@ -1,7 +1,8 @@
-"""Dask inputs checked on the driver, from their metadata alone: a Dask
-array (or DataFrame, Series) chunked by rows, with the network's number
-of columns, and targets and weights chunked as the inputs are. No value is
-read here; the values are checked where the rows live (_tasks.prepare)."""
+"""The arguments checked on the driver: the client, and the Dask inputs
+from their metadata alone, a Dask array (or DataFrame, Series) chunked by
+rows with the network's number of columns, and targets and weights chunked
+as the inputs are. No value is read here; the values are checked where the
+rows live (_tasks.prepare)."""
 from __future__ import annotations
 
 import math
@@ -76,3 +77,16 @@ def check_training_data(X: Any, y: Any, sample_weight: Any,
 def _short(chunks: Tuple[float, ...]) -> str:
     text = str(chunks)
     return text if len(text) <= 60 else f"{text[:45]}...{text[-10:]}"
+
+
+def get_client(client: Any = None) -> Any:
+    """client, else the current distributed.Client."""
+    if client is not None:
+        return client
+    from distributed import get_client as current
+    try:
+        return current()
+    except ValueError:
+        raise ValueError(
+            "pymlp.dask needs a Dask distributed Client: create one "
+            "(distributed.Client(...)) or pass client=") from None

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from pymlp.dask import _inputs, _tasks
-from pymlp.dask._fit import get_client
 from pymlp.network import MLP
 
 
@@ -26,7 +25,7 @@ def _apply(model: Any, X: Any, method: str, client: Any) -> Any:
         raise TypeError(f"{type(model).__name__} has no {method}")
     n_inputs = _n_inputs(model)
     X = _inputs.check_inputs(X, n_inputs)
-    client = get_client(client)
+    client = _inputs.get_client(client)
     # the output's dtype and columns, from one row of zeros
     sample = getattr(model, method)(np.zeros((1, n_inputs)))
     model_future = client.scatter(model, broadcast=True, hash=False)
