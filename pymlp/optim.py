@@ -160,9 +160,10 @@ class Optimizer:
         continue, or be continued by, that network's fits."""
         if not (isinstance(params, np.ndarray) and params.ndim == 1
                 and params.flags.c_contiguous and params.flags.writeable
+                and params.flags.aligned
                 and params.dtype in (np.float32, np.float64)):
-            raise TypeError("params must be a writable contiguous 1-D "
-                            "float32 or float64 array")
+            raise TypeError("params must be a writable, contiguous, aligned "
+                            "1-D float32 or float64 array")
         grad = as_vector(grad, params.shape[0], params.dtype, "grad")
         threads = resolve_threads(n_threads)
         with self._lock:
