@@ -147,7 +147,8 @@ def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
     """network(X) as a new (n, n[L]) array, `chunk` rows at a time; None
     when X is not ready to be read as it is: an ndarray of params' dtype
     (native byte order), C-contiguous, 2-D with n >= 1 rows of n[0]
-    values, all finite. One call does what a single row costs."""
+    values, aligned, all finite. One call does what a single row
+    costs."""
     cdef int typenum = cnp.PyArray_TYPE(params)
     _check_params(spec, params, typenum)
     _check_threads(n_threads)
@@ -159,7 +160,8 @@ def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
     if (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_ISNOTSWAPPED(x)
             or cnp.PyArray_NDIM(x) != 2 or cnp.PyArray_DIM(x, 0) == 0
             or cnp.PyArray_DIM(x, 1) != spec.net.sizes[0]
-            or not cnp.PyArray_IS_C_CONTIGUOUS(x) or not _finite(x, typenum)):
+            or not cnp.PyArray_IS_C_CONTIGUOUS(x)
+            or not cnp.PyArray_ISALIGNED(x) or not _finite(x, typenum)):
         return None
     cdef size_t itemsize = 4 if typenum == cnp.NPY_FLOAT32 else 8
     cdef int64_t n = cnp.PyArray_DIM(x, 0)
@@ -498,10 +500,11 @@ cdef void *_data(cnp.ndarray a, int typenum, str name) except NULL:
     """The data of a C-contiguous array of type typenum (the Python layer
     makes them so; checked here because C would read anything)."""
     if (cnp.PyArray_TYPE(a) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(a)
-            or not cnp.PyArray_ISNOTSWAPPED(a) or cnp.PyArray_SIZE(a) == 0):
-        raise ValueError(f"{name} must be a non-empty C-contiguous array of "
-                         f"{cnp.PyArray_DescrFromType(typenum)} in native "
-                         "byte order")
+            or not cnp.PyArray_ISNOTSWAPPED(a) or not cnp.PyArray_ISALIGNED(a)
+            or cnp.PyArray_SIZE(a) == 0):
+        raise ValueError(f"{name} must be a non-empty C-contiguous, aligned "
+                         f"array of {cnp.PyArray_DescrFromType(typenum)} in "
+                         "native byte order")
     return cnp.PyArray_DATA(a)
 
 

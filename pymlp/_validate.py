@@ -145,14 +145,22 @@ def check_finite(arr, name):
                          f"finite and within {arr.dtype}'s range")
 
 
+def _ready(arr, dtype):
+    """Whether the engine reads arr as it is: dtype, C-contiguous, and
+    aligned to its items (an array made from a buffer at an odd offset,
+    as deserialised data can be, is not; C may not load from it)."""
+    return (arr.dtype == dtype and arr.flags.c_contiguous
+            and arr.flags.aligned)
+
+
 def _converted(arr, dtype):
-    """arr as a C-contiguous array of dtype. Values beyond dtype's range
-    become infinity, which check_finite then reports as a ValueError, so
-    NumPy's overflow warning would only repeat it."""
-    if arr.dtype == dtype and arr.flags.c_contiguous:
+    """arr as a C-contiguous, aligned array of dtype. Values beyond dtype's
+    range become infinity, which check_finite then reports as a ValueError,
+    so NumPy's overflow warning would only repeat it."""
+    if _ready(arr, dtype):
         return arr  # already right: no copy, nothing to overflow
     with np.errstate(over="ignore"):
-        return np.ascontiguousarray(arr, dtype=dtype)
+        return np.require(arr, dtype=dtype, requirements=["C", "A"])
 
 
 def as_vector(a: ArrayLike, length: int, dtype: DTypeLike,
@@ -168,8 +176,7 @@ def as_vector(a: ArrayLike, length: int, dtype: DTypeLike,
 def as_inputs(X, width, dtype, name="X"):
     """X as a C-contiguous (n_samples, width) array of dtype, no copy when
     it already is one."""
-    if not (type(X) is np.ndarray and X.dtype == dtype
-            and X.flags.c_contiguous):
+    if not (type(X) is np.ndarray and _ready(X, dtype)):
         X = _as_numeric_array(X, name)
     if X.ndim != 2:
         hint = " (use X.reshape(-1, 1) for a single feature)" \
@@ -181,8 +188,7 @@ def as_inputs(X, width, dtype, name="X"):
     if X.shape[1] != width:
         raise ValueError(f"{name} has {X.shape[1]} features, but the network"
                          f" expects {width}")
-    if X.dtype != dtype or not X.flags.c_contiguous:
-        X = _converted(X, dtype)
+    X = _converted(X, dtype)
     check_finite(X, name)
     return X
 
@@ -214,16 +220,16 @@ def as_targets(y, n_samples, width, loss_code, dtype, name="y"):
 
 
 def as_sample_weight(sample_weight, n_samples, dtype,
-                     name="sample_weight"):
+                     name="sample_weight", zero_sum=False):
     """The rows' weights as a C-contiguous (n_samples,) array of dtype:
-    finite, non-negative, with a positive sum."""
+    finite, non-negative, with a positive sum (or a zero one: zero_sum)."""
     w = _as_numeric_array(sample_weight, name)
     if w.shape != (n_samples,):
         raise ValueError(f"{name} must have shape ({n_samples},), got "
                          f"{w.shape}")
     w = _converted(w, dtype)
     check_finite(w, name)
-    if w.min() < 0 or not w.sum() > 0:
+    if w.min() < 0 or not (w.sum() > 0 or zero_sum):
         raise ValueError(f"{name} must be non-negative with a positive sum,"
                          f" got values from {w.min()} to {w.max()}")
     return w
@@ -250,4 +256,4 @@ def _as_labels(y, n_samples, n_classes, name):
         raise ValueError(f"{name} has class labels from {low} to {high}, but"
                          f" the network has {n_classes} outputs (labels "
                          f"0..{n_classes - 1})")
-    return np.ascontiguousarray(y, dtype=np.int64)
+    return _converted(y, np.dtype(np.int64))

@@ -290,14 +290,16 @@ class MLP:
                     "use it in predict only, or train with 'tanh' or "
                     "'sigmoid' instead")
 
-    def _prepare(self, X, y, loss, sample_weight=None, l2=0.0):
-        """The objective as the engine reads it, every part validated."""
+    def _prepare(self, X, y, loss, sample_weight=None, l2=0.0,
+                 zero_sum=False):
+        """The objective as the engine reads it, every part validated;
+        zero_sum accepts weights that are all 0."""
         code = check_choice(loss, LOSSES, "loss")
         X = as_inputs(X, self._sizes[0], self._dtype)
         y = as_targets(y, X.shape[0], self._sizes[-1], code, self._dtype)
         if sample_weight is not None:
             sample_weight = as_sample_weight(sample_weight, X.shape[0],
-                                             self._dtype)
+                                             self._dtype, zero_sum=zero_sum)
         l2 = check_real(l2, "l2", low=0)
         return _Objective(X, y, code, sample_weight, l2)
 
@@ -330,6 +332,35 @@ class MLP:
         objective = self._prepare(X, y, loss, sample_weight, l2)
         grad = np.empty_like(self._params)
         return self._loss_grad(objective, grad), grad
+
+    def loss_and_grad_sums(
+            self, X: ArrayLike, y: ArrayLike, loss: str = "mse",
+            sample_weight: Optional[ArrayLike] = None
+    ) -> Tuple[float, NDArray[Any], float]:
+        """(loss sum, gradient sum, weight sum) over the rows of (X, y):
+        ``sum_i w_i l_i``, its gradient (flat, in the layout of params) and
+        ``sum_i w_i`` (the row count without sample_weight), with l_i the
+        row's loss as `loss` defines it and no L2 penalty. These are what
+        adds up over any split of the rows into parts: on all the rows,
+        loss_and_flat_grad(X, y, loss, sample_weight, l2) is, up to the
+        order of the sums,
+        ``((S_loss + 0.5 l2 sum ||W||^2) / S_w, (S_grad + l2 W) / S_w)``
+        with S the sums of the parts' values and W every weight matrix
+        (zeros at the biases' places in the gradient)."""
+        self._check_trainable()
+        # a part may hold only rows of weight 0
+        objective = self._prepare(X, y, loss, sample_weight, zero_sum=True)
+        if objective.sample_weight is None:
+            weight_sum = float(objective.X.shape[0])
+        else:  # in double, as the engine divides by it
+            weight_sum = float(np.sum(objective.sample_weight,
+                                      dtype=np.float64))
+        grad = np.empty_like(self._params)
+        # the engine's mean times its divisor (rows whose weights are all 0
+        # give 0, as their mean is 0)
+        mean = self._loss_grad(objective, grad)
+        grad *= weight_sum
+        return mean * weight_sum, grad, weight_sum
 
     def loss_and_grad(
             self, X: ArrayLike, y: ArrayLike, loss: str = "mse",

@@ -104,6 +104,10 @@ class Optimizer:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state, _lock=threading.RLock())
+        if isinstance(self.state, np.ndarray):
+            # unpickled from a buffer, it may be unaligned, which C may not
+            # read
+            self.state = np.require(self.state, requirements=["C", "A", "W"])
 
     def reset(self) -> None:
         """Forget the state: the next update is a first step again."""
@@ -148,18 +152,22 @@ class Optimizer:
         return _engine.state_per_param(self.hyper())
 
     def step(self, params: NDArray[Any], grad: ArrayLike,
-             n_threads: Optional[int] = None) -> None:
+             n_threads: Optional[int] = None,
+             owner: Optional[object] = None) -> None:
         """One update of a flat float array params (in place) from grad.
-        Calls from several threads take turns, each counted in steps."""
+        Calls from several threads take turns, each counted in steps.
+        `owner` is as in bind: pass the network whose params these are to
+        continue, or be continued by, that network's fits."""
         if not (isinstance(params, np.ndarray) and params.ndim == 1
                 and params.flags.c_contiguous and params.flags.writeable
+                and params.flags.aligned
                 and params.dtype in (np.float32, np.float64)):
-            raise TypeError("params must be a writable contiguous 1-D "
-                            "float32 or float64 array")
+            raise TypeError("params must be a writable, contiguous, aligned "
+                            "1-D float32 or float64 array")
         grad = as_vector(grad, params.shape[0], params.dtype, "grad")
         threads = resolve_threads(n_threads)
         with self._lock:
-            self._bind(params, params)
+            self._bind(params, params if owner is None else owner)
             self.steps = _engine.optimizer_step(
                 self.hyper(), self.steps, params, grad,
                 self.state, threads)  # type: ignore[arg-type]  # bound

@@ -248,3 +248,99 @@ def test_denormals_count_as_zero_and_the_mode_is_given_back(dtype, tiny):
     # the caller's floating-point mode is restored: NumPy still makes
     # denormals after the engine ran
     assert np.array([tiny * 10], dtype=dtype)[0] / 10 != 0
+
+
+def _weight_matrices_only(net, flat):
+    """flat with zeros at the biases' places."""
+    out = np.zeros_like(flat)
+    for (W_out, _), (W, _) in zip(net.unflatten(out), net.unflatten(flat)):
+        W_out[...] = W
+    return out
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_loss_and_grad_sums_add_up_over_parts(rng, loss):
+    # the sums of three parts, divided by the weight sum and with the L2
+    # penalty added, are the loss and gradient of all the rows: against the
+    # NumPy reference, and the sums themselves against central differences
+    net = pymlp.MLP([3, 5, 2], activation="tanh", dtype="float64", seed=3)
+    n, l2 = 11, 0.3
+    X = rng.standard_normal((n, 3))
+    y = make_targets(rng, loss, n, 2)
+    w = rng.uniform(0.1, 2, n)
+    parts = [slice(0, 4), slice(4, 5), slice(5, n)]
+    sums = [net.loss_and_grad_sums(X[s], y[s], loss, w[s]) for s in parts]
+    S_loss = sum(s[0] for s in sums)
+    S_grad = sum(s[1] for s in sums)
+    S_w = sum(s[2] for s in sums)
+    assert S_w == pytest.approx(w.sum(), rel=1e-15)
+    penalty = 0.5 * l2 * sum((W * W).sum() for W in net.weights)
+    expect_loss, expect_grads = ref.loss_and_grad(
+        net.weights, net.biases, net.activations, X, y, loss, w, l2)
+    assert (S_loss + penalty) / S_w == pytest.approx(expect_loss, rel=1e-12)
+    grad = (S_grad + l2 * _weight_matrices_only(net, net.params)) / S_w
+    for (dW, db), (eW, eb) in zip(net.unflatten(grad), expect_grads):
+        np.testing.assert_allclose(dW, eW, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(db, eb, rtol=1e-10, atol=1e-12)
+    # the loss sum's own gradient is the gradient sum
+    X1, y1, w1 = X[parts[2]], y[parts[2]], w[parts[2]]
+    _, grad_sum, _ = net.loss_and_grad_sums(X1, y1, loss, w1)
+    p, eps = net.params, 1e-6
+    numeric = np.empty_like(grad_sum)
+    for i in range(p.size):
+        saved = p[i]
+        p[i] = saved + eps
+        up = net.loss_and_grad_sums(X1, y1, loss, w1)[0]
+        p[i] = saved - eps
+        down = net.loss_and_grad_sums(X1, y1, loss, w1)[0]
+        p[i] = saved
+        numeric[i] = (up - down) / (2 * eps)
+    scale = np.abs(grad_sum).max()
+    np.testing.assert_allclose(grad_sum, numeric, rtol=1e-5, atol=1e-6 * scale)
+
+
+def test_loss_and_grad_sums_without_weights_count_rows(rng):
+    net = pymlp.MLP([2, 3, 1], dtype="float32", seed=0)
+    X, y = rng.standard_normal((6, 2)), rng.standard_normal((6, 1))
+    value, grad, weight_sum = net.loss_and_grad_sums(X, y)
+    assert weight_sum == 6.0 and grad.dtype == np.float32
+    mean, mean_grad = net.loss_and_flat_grad(X, y)
+    assert value == pytest.approx(6 * mean, rel=1e-6)
+    np.testing.assert_allclose(grad, 6 * mean_grad, rtol=1e-5, atol=1e-7)
+    # rows whose weights are all 0 add nothing
+    value, grad, weight_sum = net.loss_and_grad_sums(X, y,
+                                                     sample_weight=np.zeros(6))
+    assert (value, weight_sum) == (0.0, 0.0) and not grad.any()
+
+
+def unaligned(a):
+    """A copy of a whose data starts half an item past an item boundary,
+    as an array deserialised from a buffer at an odd offset can."""
+    a = np.ascontiguousarray(a)
+    half = a.itemsize // 2
+    raw = np.zeros(a.nbytes + 2 * a.itemsize, dtype=np.uint8)
+    start = (half - raw.ctypes.data) % a.itemsize
+    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unaligned_arrays_are_read_as_aligned_copies(rng, dtype):
+    # the engine never loads from a misaligned address (UBSan checks it)
+    net = pymlp.MLP([3, 4, 3], dtype=dtype, seed=0)
+    X = rng.standard_normal((9, 3)).astype(dtype)
+    y = rng.standard_normal((9, 3)).astype(dtype)
+    labels = rng.integers(0, 3, 9)
+    w = rng.uniform(0.5, 1, 9).astype(dtype)
+    np.testing.assert_array_equal(net.predict(unaligned(X)), net.predict(X))
+    assert (net.loss(unaligned(X), unaligned(y), sample_weight=unaligned(w))
+            == net.loss(X, y, sample_weight=w))
+    assert (net.loss(unaligned(X), unaligned(labels), "cross_entropy")
+            == net.loss(X, labels, "cross_entropy"))
+    a, b = net.copy(), net.copy()
+    a.fit(unaligned(X), unaligned(y), epochs=2, batch_size=4, seed=0,
+          sample_weight=unaligned(w))
+    b.fit(X, y, epochs=2, batch_size=4, seed=0, sample_weight=w)
+    np.testing.assert_array_equal(a.params, b.params)
