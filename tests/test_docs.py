@@ -22,6 +22,7 @@ DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
 # names they define that are implementation details.
 PUBLIC_MODULES = {
     "pymlp.io.tables": set(),
+    "pymlp.dask": set(),
     "pymlp.export.onnx": {"Graph"},  # the graph builder to_onnx uses
     "pymlp.export.torch": set(),
 }

@@ -1,5 +1,5 @@
 """pymlp on a Dask cluster: training and prediction on Dask arrays and
-DataFrames whose rows stay on the workers (`pip install "pymlp[dask]"`).
+DataFrames whose rows stay on the workers (`pip install "pymlp[dask]"`)::
 
     from distributed import Client
     import pymlp.dask
