@@ -76,6 +76,6 @@ html_static_path = ["_static"]
 html_css_files = ["pymlp.css"]
 # The left sidebar lists a section's pages: only the user guide has several
 html_sidebars = {page: [] for page in (
-    "index", "getting_started", "sklearn", "cli", "saving", "performance",
+    "index", "getting_started", "sklearn", "cli", "saving", "dask", "performance",
     "api")}
 html_show_sourcelink = False
