@@ -47,6 +47,11 @@ from pymlp.training import History
 FAN_IN = 8
 # times a round is tried when its scattered parameters are lost
 ROUND_ATTEMPTS = 3
+# Seconds a scatter may take before its round is tried again: a broadcast
+# that counts a worker killed meanwhile can wait for it forever. The
+# allowance grows with the bytes sent, at a rate far below a network's.
+SCATTER_SECONDS = 30.0
+SCATTER_BYTES_PER_SECOND = 20e6
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
@@ -257,12 +262,18 @@ class _Run:
         as a worker killed during the scatter can leave it) runs again:
         nothing has changed on the driver yet."""
         from distributed.client import FutureCancelledError
+        workers = max(1, len(self.client.scheduler_info()["workers"]))
+        size = sum(_nbytes(o) for o in objects)
+        timeout = SCATTER_SECONDS + size * workers / SCATTER_BYTES_PER_SECOND
         for attempt in range(ROUND_ATTEMPTS):
-            scattered = [self.client.scatter(o, broadcast=True, hash=False)
-                         for o in objects]
             try:
+                scattered = [self.client.scatter(o, broadcast=True,
+                                                 hash=False, timeout=timeout)
+                             for o in objects]
                 return self.tree_sum(submit(*scattered))
-            except FutureCancelledError:
+            except (FutureCancelledError, TimeoutError, OSError):
+                # OSError: the comm to a worker that died; distributed's
+                # TimeoutError is the builtin one
                 if attempt == ROUND_ATTEMPTS - 1:
                     raise
 
@@ -327,3 +338,9 @@ class _Run:
         if self.first_loss is None:
             self.first_loss = loss_sum / max(1, int(counts.sum()))
         return float(loss_sum), float(penalty_sum)
+
+
+def _nbytes(obj: Any) -> int:
+    """The bytes of a network's parameters or an optimizer's state."""
+    arrays = (getattr(obj, name, None) for name in ("params", "state"))
+    return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
