@@ -5,7 +5,9 @@ The driver holds the network and the optimizer; the workers hold the rows,
 validated and converted once (one task per block of rows, kept in their
 memory for the whole fit). Each update:
 
-1. the parameters are scattered to every worker once;
+1. the parameters are scattered to one worker, and the first task on
+   each other worker fetches a copy for it, so each worker receives them
+   once (a broadcast scatter can wait forever for a worker that dies);
 2. one task per partition that takes part in the update computes the loss
    and gradient sums of its rows (MLP.loss_and_grad_sums, in the engine,
    without the GIL);
@@ -28,6 +30,7 @@ weighted by the rows read: one round trip per k updates.
 """
 from __future__ import annotations
 
+import time
 from typing import (Any, Callable, Dict, Iterable, List, Optional, Sequence,
                     Union)
 
@@ -45,13 +48,11 @@ from pymlp.training import History
 
 # partial sums added by one task of the tree
 FAN_IN = 8
-# times a round is tried when its scattered parameters are lost
-ROUND_ATTEMPTS = 3
-# Seconds a scatter may take before its round is tried again: a broadcast
-# that counts a worker killed meanwhile can wait for it forever. The
-# allowance grows with the bytes sent, at a rate far below a network's.
-SCATTER_SECONDS = 30.0
-SCATTER_BYTES_PER_SECOND = 20e6
+# times a round is tried when its scattered parameters are lost, and the
+# seconds before the second try (doubled for each further one), which let
+# the scheduler learn of a dead worker
+ROUND_ATTEMPTS = 5
+ROUND_PAUSE = 0.25
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str = "mse",
@@ -256,26 +257,26 @@ class _Run:
 
     def gathered(self, submit: Callable[..., Dict[int, Any]],
                  *objects: Any) -> Any:
-        """Scatters the objects to every worker, then gathers the total of
+        """Scatters the objects (each worker gets one copy), then gathers the total of
         the partitions' sums that submit(*their futures) submits. A round
         whose scattered objects were lost (every worker holding them died,
         as a worker killed during the scatter can leave it) runs again:
         nothing has changed on the driver yet."""
         from distributed.client import FutureCancelledError
-        workers = max(1, len(self.client.scheduler_info()["workers"]))
-        size = sum(_nbytes(o) for o in objects)
-        timeout = SCATTER_SECONDS + size * workers / SCATTER_BYTES_PER_SECOND
         for attempt in range(ROUND_ATTEMPTS):
+            # to one worker, from which the others' first tasks fetch a
+            # copy each: a broadcast scatter waits forever for a worker
+            # that dies while it runs, a fetch is retried by Dask
             try:
-                scattered = [self.client.scatter(o, broadcast=True,
-                                                 hash=False, timeout=timeout)
+                scattered = [self.client.scatter(o, hash=False)
                              for o in objects]
                 return self.tree_sum(submit(*scattered))
-            except (FutureCancelledError, TimeoutError, OSError):
-                # OSError: the comm to a worker that died; distributed's
-                # TimeoutError is the builtin one
+            except (FutureCancelledError, OSError):
+                # OSError: distributed's CommClosedError, a scatter to a
+                # worker that died before the scheduler knew
                 if attempt == ROUND_ATTEMPTS - 1:
                     raise
+                time.sleep(ROUND_PAUSE * 2 ** attempt)
 
     def reduce(self, futures: List[Any]) -> Any:
         """A future of the sum of the futures' tuples, by a tree of add
@@ -339,8 +340,3 @@ class _Run:
             self.first_loss = loss_sum / max(1, int(counts.sum()))
         return float(loss_sum), float(penalty_sum)
 
-
-def _nbytes(obj: Any) -> int:
-    """The bytes of a network's parameters or an optimizer's state."""
-    arrays = (getattr(obj, name, None) for name in ("params", "state"))
-    return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
