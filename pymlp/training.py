@@ -135,19 +135,25 @@ def run(trainer: _engine.Trainer, optimizer: Optimizer, epochs: int,
     interruptible = longest > INTERRUPTIBLE_SECONDS and _sigint_stops_calls()
 
     progress = _Progress(epochs) if verbose else None
-    losses = np.empty(epochs_per_call, dtype=np.float64)
-    penalties = np.empty(epochs_per_call, dtype=np.float64)
+    size = min(epochs_per_call, epochs)
+    losses = np.empty(size, dtype=np.float64)
+    penalties = np.empty(size, dtype=np.float64)
     try:
         while history.epochs < epochs:
             done = history.epochs
             if n_batches <= batches_per_call:
-                count = min(epochs_per_call, epochs - done)
-                finite_epochs = trainer.run_epochs(losses[:count],
-                                                   penalties[:count],
+                count = min(size, epochs - done)
+                if count < size:  # the run's last call is shorter
+                    losses, penalties = losses[:count], penalties[:count]
+                finite_epochs = trainer.run_epochs(losses, penalties,
                                                    interruptible)
-                history.loss.extend(losses[:finite_epochs].tolist())
-                history.penalty.extend(penalties[:finite_epochs].tolist())
-                if finite_epochs < count:
+                if finite_epochs == count:
+                    history.loss.extend(losses.tolist())
+                    history.penalty.extend(penalties.tolist())
+                else:
+                    history.loss.extend(losses[:finite_epochs].tolist())
+                    history.penalty.extend(
+                        penalties[:finite_epochs].tolist())
                     raise _diverged(done + finite_epochs + 1, optimizer,
                                     trainer)
             else:
@@ -162,6 +168,8 @@ def run(trainer: _engine.Trainer, optimizer: Optimizer, epochs: int,
                 history.loss.append(value)
                 history.penalty.append(penalty)
                 count = 1
+            if not per_epoch and progress is None:
+                continue  # nothing reads the count before the end
             optimizer.steps = trainer.step
             if evaluate is not None:
                 history.val_loss.append(evaluate())
