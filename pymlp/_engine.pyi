@@ -69,8 +69,8 @@ class Trainer:
     def run_batches(self, first: int, last: int,
                     catch_sigint: bool = ...) -> None: ...
     def epoch_end(self) -> Tuple[float, float, bool]: ...
-    def run_epochs(self, losses: NDArray[np.float64],
-                   penalties: NDArray[np.float64],
+    def run_epochs(self, count: int, losses: list[float],
+                   penalties: list[float],
                    catch_sigint: bool = ...) -> int: ...
 
 def fit_ready(spec: NetSpec, loss: int, params: NDArray[Any], X: object,

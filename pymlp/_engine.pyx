@@ -52,6 +52,8 @@ MAX_ELEMENTS = 1 << 48
 DIVERGENCE_FACTOR = PYMLP_DIVERGENCE_FACTOR
 cdef enum:
     PREDICT_STACK_BYTES = 16384  # scratch of predict kept on the C stack
+    # checks of fewer values keep the GIL: releasing it costs more
+    NOGIL_ELEMENTS = 16384
 
 # The table of pymlp's stable C API (csrc/pymlp_embed.h), exported as the
 # capsule _C_API: other extensions fetch it with pymlp_import() and call
@@ -154,7 +156,7 @@ def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
     _check_threads(n_threads)
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
-    if type(X) is not np.ndarray:
+    if type(X) is not cnp.ndarray:
         return None
     cdef cnp.ndarray x = <cnp.ndarray>X
     if (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_ISNOTSWAPPED(x)
@@ -556,32 +558,38 @@ cdef class Trainer:
                 penalty = self.fit32.penalty_sum / self.fit32.n_samples
         return value, penalty, bool(finite)
 
-    def run_epochs(self, cnp.ndarray losses, cnp.ndarray penalties,
+    def run_epochs(self, int64_t count, list losses, list penalties,
                    bint catch_sigint=False):
-        """Whole epochs, one per element of losses (OUT, a contiguous
-        float64 vector), their L2 penalties' parts in penalties (OUT, as
-        long); returns how many ended without diverging (stops at the
-        first that did not). catch_sigint as in run_batches."""
+        """Up to `count` whole epochs: appends the mean loss of each epoch
+        that ended without diverging to losses, and its L2 penalty's part
+        to penalties; returns how many did (stops at the first that
+        diverged). catch_sigint as in run_batches."""
         self._check_bound()
-        cdef int64_t count = cnp.PyArray_SIZE(losses)
-        if not (_ready(losses, cnp.NPY_FLOAT64, 1, count, 0)
-                and _ready(penalties, cnp.NPY_FLOAT64, 1, count, 0)
-                and cnp.PyArray_ISWRITEABLE(losses)
-                and cnp.PyArray_ISWRITEABLE(penalties)):
-            raise ValueError("losses and penalties must be writable "
-                             "contiguous float64 vectors of one length")
-        cdef double *l = <double *>cnp.PyArray_DATA(losses)
-        cdef double *pen = <double *>cnp.PyArray_DATA(penalties)
-        cdef int64_t done = 0
-        if count == 0:
-            return 0
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        cdef double one[2]  # a single epoch, the common case, needs no heap
+        cdef double *values = one
+        if count > 1:
+            values = <double *>malloc(2 * <size_t>count * sizeof(double))
+            if values == NULL:
+                raise MemoryError("no memory for the epochs' losses")
+        cdef int64_t i, done = 0
         cdef bint caught = self._catch(catch_sigint)
-        with nogil:
-            if self.is_double:
-                done = pymlp_fit_epochs_f64(&self.fit64, count, l, pen)
-            else:
-                done = pymlp_fit_epochs_f32(&self.fit32, count, l, pen)
-        self._after(caught)
+        try:
+            with nogil:
+                if self.is_double:
+                    done = pymlp_fit_epochs_f64(&self.fit64, count, values,
+                                                values + count)
+                else:
+                    done = pymlp_fit_epochs_f32(&self.fit32, count, values,
+                                                values + count)
+            self._after(caught)
+            for i in range(done):
+                losses.append(values[i])
+                penalties.append(values[count + i])
+        finally:
+            if values != one:
+                free(values)
         return done
 
 
@@ -589,7 +597,7 @@ cdef bint _ready(object a, int typenum, int ndim, int64_t rows,
                  int64_t cols):
     """a is an ndarray (not a subclass) of typenum in native byte order,
     C-contiguous, of shape (rows, cols) when ndim is 2, (rows,) when 1."""
-    if type(a) is not np.ndarray:
+    if type(a) is not cnp.ndarray:
         return False
     cdef cnp.ndarray x = <cnp.ndarray>a
     return (cnp.PyArray_TYPE(x) == typenum and cnp.PyArray_ISNOTSWAPPED(x)
@@ -625,6 +633,15 @@ cdef bint _any_positive(const floating *v, int64_t n) noexcept nogil:
     return any
 
 
+cdef bint _values_within(const void *data, int64_t n, int typenum,
+                         double low, double high) noexcept nogil:
+    if typenum == cnp.NPY_FLOAT32:
+        return (pymlp_all_finite_f32(<const float *>data, n) != 0
+                and _within(<const float *>data, n, low, high))
+    return (pymlp_all_finite_f64(<const double *>data, n) != 0
+            and _within(<const double *>data, n, low, high))
+
+
 cdef bint _values_ok(cnp.ndarray a, int typenum, double low,
                      double high):
     """Every value of the float array a (typenum) is finite and in [low,
@@ -632,13 +649,10 @@ cdef bint _values_ok(cnp.ndarray a, int typenum, double low,
     cdef int64_t n = cnp.PyArray_SIZE(a)
     cdef const void *data = cnp.PyArray_DATA(a)
     cdef bint ok
+    if n <= NOGIL_ELEMENTS:
+        return _values_within(data, n, typenum, low, high)
     with nogil:
-        if typenum == cnp.NPY_FLOAT32:
-            ok = (pymlp_all_finite_f32(<const float *>data, n) != 0
-                  and _within(<const float *>data, n, low, high))
-        else:
-            ok = (pymlp_all_finite_f64(<const double *>data, n) != 0
-                  and _within(<const double *>data, n, low, high))
+        ok = _values_within(data, n, typenum, low, high)
     return ok
 
 
@@ -654,7 +668,7 @@ def fit_ready(NetSpec spec, int loss, cnp.ndarray params, X, y,
     cdef int typenum = cnp.PyArray_TYPE(params)
     cdef int L = spec.net.n_layers
     cdef int64_t O = spec.net.sizes[L]
-    if type(X) is not np.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>X) != 2:
+    if type(X) is not cnp.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>X) != 2:
         return False
     cdef int64_t n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
     if (n < 1 or not _ready(X, typenum, 2, n, spec.net.sizes[0])
@@ -695,17 +709,22 @@ cdef void *_data(cnp.ndarray a, int typenum, str name) except NULL:
     return cnp.PyArray_DATA(a)
 
 
+cdef int _all_finite(const void *data, int64_t n, int typenum) noexcept nogil:
+    if typenum == cnp.NPY_FLOAT32:
+        return pymlp_all_finite_f32(<const float *>data, n)
+    return pymlp_all_finite_f64(<const double *>data, n)
+
+
 cdef bint _finite(cnp.ndarray x, int typenum):
     """Every value of the C-contiguous array x of type typenum is finite."""
     cdef const void *data = cnp.PyArray_DATA(x)
     cdef int64_t n = cnp.PyArray_SIZE(x)
     cdef int result = 1
-    if n > 0:
+    if 0 < n <= NOGIL_ELEMENTS:
+        result = _all_finite(data, n, typenum)
+    elif n > 0:
         with nogil:
-            if typenum == cnp.NPY_FLOAT32:
-                result = pymlp_all_finite_f32(<const float *>data, n)
-            else:
-                result = pymlp_all_finite_f64(<const double *>data, n)
+            result = _all_finite(data, n, typenum)
     return result != 0
 
 

@@ -3,6 +3,8 @@ training."""
 from __future__ import annotations
 
 import collections
+import functools
+import math
 import os
 import threading
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List,
@@ -32,6 +34,8 @@ INITS = ("default", "glorot_uniform", "he_normal")
 # weights (or None) and the L2 coefficient.
 _Objective = collections.namedtuple(
     "_Objective", "X y code sample_weight l2")
+# _Objective from a 5-tuple, without the Python-level __new__
+_objective = functools.partial(tuple.__new__, _Objective)
 
 # Rows forwarded per call of the engine in predict: large enough for
 # efficient matrix products, small enough that the scratch stays in cache.
@@ -295,13 +299,16 @@ class MLP:
 
     def _prepare(self, X, y, loss, sample_weight=None, l2=0.0):
         """The objective as the engine reads it, every part validated."""
-        code = check_choice(loss, LOSSES, "loss")
+        code = LOSSES.get(loss) if type(loss) is str else None
+        if code is None:
+            code = check_choice(loss, LOSSES, "loss")  # raises
         if _engine.fit_ready(self._spec, code, self._params, X, y,
                              sample_weight):
             # already as the checks below would leave them: no copies, and
             # one pass over the values in compiled code
-            return _Objective(X, y, code, sample_weight,
-                              check_real(l2, "l2", low=0))
+            if not (type(l2) is float and 0.0 <= l2 < math.inf):
+                l2 = check_real(l2, "l2", low=0)
+            return _objective((X, y, code, sample_weight, l2))
         X = as_inputs(X, self._sizes[0], self._dtype)
         y = as_targets(y, X.shape[0], self._sizes[-1], code, self._dtype)
         if sample_weight is not None:
@@ -439,14 +446,17 @@ class MLP:
         """
         optimizer = as_optimizer(optimizer)
         with self._lock, optimizer._lock:
-            self._check_trainable()
-            epochs = check_int(epochs, "epochs")
+            if self._step_layer:
+                self._check_trainable()  # raises
+            if not (type(epochs) is int and epochs >= 1):
+                epochs = check_int(epochs, "epochs")
             objective = self._prepare(X, y, loss, sample_weight, l2)
             n = objective.X.shape[0]
             batch_size = n if batch_size is None else min(
                 check_int(batch_size, "batch_size"), n)
-            evaluate = self._evaluator(validation_data, loss)
-            callbacks = list(callbacks or [])
+            evaluate = (None if validation_data is None
+                        else self._evaluator(validation_data, loss))
+            callbacks = list(callbacks) if callbacks else []
             for cb in callbacks:
                 if not callable(cb):
                     raise TypeError(f"callbacks must be callables, got "
@@ -459,9 +469,10 @@ class MLP:
                 seed64 = int.from_bytes(os.urandom(8), "little")
             else:
                 seed64 = 0
-            optimizer.bind(self._params, self)
+            hyper = optimizer.hyper()
+            optimizer._bind(self._params, self, hyper)  # its lock is held
             trainer = self._trainer(objective, batch_size, shuffle, seed64,
-                                    optimizer, self._threads())
+                                    optimizer, hyper, self._threads())
             try:
                 return training.run(trainer, optimizer, epochs,
                                     self._flops_per_row, evaluate, verbose,
@@ -470,7 +481,7 @@ class MLP:
                 trainer.release()  # the network keeps no reference to X, y
 
     def _trainer(self, objective, batch_size, shuffle, seed64, optimizer,
-                 threads):
+                 hyper, threads):
         """The engine's Trainer for a fit. The last fit's is kept and
         restarted when the loss, the number of rows, whether rows are
         weighted, the batch size, the thread count and the optimizer's state
@@ -483,8 +494,8 @@ class MLP:
         key = (code, X.shape[0], sample_weight is None, batch_size, threads)
         kept = self._kept_trainer
         if kept is not None and kept[0] == key and kept[1] is state:
-            kept[2].restart(X, y, sample_weight, l2, shuffle, seed64,
-                            optimizer.hyper(), optimizer.steps)
+            kept[2].restart(X, y, sample_weight, l2, shuffle, seed64, hyper,
+                            optimizer.steps)
             return kept[2]
         self._kept_trainer = None  # its buffers may be replaced below
         grad, snapshot, opt_snapshot, work = self._fit_buffers(
@@ -492,7 +503,7 @@ class MLP:
         trainer = _engine.Trainer(
             self._spec, code, X, y, sample_weight, l2, batch_size, shuffle,
             seed64, self._params, grad, snapshot, work, state, opt_snapshot,
-            optimizer.hyper(), optimizer.steps, threads)
+            hyper, optimizer.steps, threads)
         self._kept_trainer = (key, state, trainer)
         return trainer
 
