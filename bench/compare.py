@@ -745,8 +745,8 @@ def build_tables(rows, libs, infos, gemm, memory, fitcall):
         cells.append(f"{statistics.median(peaks):.1f}" if peaks else "-")
         gbody.append(cells)
     simd = next((r[0]["simd"] for r in gemm.values() if r), "?")
-    blas = {lib: next((r["blas"] for (l, _), rs in gemm.items() if l == lib
-                       for r in rs if r.get("blas")), None)
+    blas = {lib: next((r["blas"] for (who, _), rs in gemm.items()
+                       if who == lib for r in rs if r.get("blas")), None)
             for lib in ("numpy", "torch")}
     gheader = ["dtype"]
     for lib in gemm_libs:
