@@ -1,6 +1,6 @@
-"""Side-by-side benchmark of pymlp against PyTorch, plain NumPy and
-scikit-learn: float32, Adam, ReLU hidden layers, the same data and thread
-count for every library, in one run.
+"""Side-by-side benchmark of pymlp against PyTorch, JAX, plain NumPy and
+scikit-learn (and ONNX Runtime for prediction): float32, Adam, ReLU hidden
+layers, the same data and thread count for every library, in one run.
 
     python bench/compare.py [--threads 2] [--repeats N] [--quick]
                             [--markdown bench/RESULTS.md]
@@ -9,8 +9,9 @@ Every measurement runs in a fresh process (``compare.py --worker LIB SHAPE
 --task TASK`` prints one JSON line), so that two OpenMP runtimes never spin
 against each other and each library starts cold the same way; the libraries
 alternate A B C D A B C D over the repeats, and the tables give medians over
-repeats and ratios other / pymlp (above 1: pymlp is faster). PyTorch and
-scikit-learn are optional: a library that does not import is left out.
+repeats and ratios other / pymlp (above 1: pymlp is faster). PyTorch, JAX
+(with optax), scikit-learn and ONNX Runtime (with onnx) are optional: a
+library that does not import is left out, with a note.
 See bench/README.md for what exactly is timed.
 """
 import argparse
@@ -35,9 +36,15 @@ SHAPES = {
     "large": ([2048, 2048, 2048, 10], "cross_entropy", 256, 4, 2),
 }
 QUICK_SHAPES = ("seed", "digits", "mnist")
-LIBRARIES = ("pymlp", "torch", "numpy", "sklearn")
-MODULES = {"pymlp": "pymlp", "torch": "torch", "numpy": "numpy",
-           "sklearn": "sklearn"}
+LIBRARIES = ("pymlp", "torch", "jax", "numpy", "sklearn", "onnxruntime")
+MODULES = {"pymlp": ("pymlp",), "torch": ("torch",),
+           "jax": ("jax", "optax"), "numpy": ("numpy",),
+           "sklearn": ("sklearn",), "onnxruntime": ("onnxruntime", "onnx")}
+# libraries that only predict (they have no training step to compare)
+PREDICT_ONLY = ("onnxruntime",)
+# the lecture's loop: full-batch epochs of the seed network on 100 rows
+LECTURE_ROWS = 100
+LECTURE_EPOCHS, LECTURE_EPOCHS_QUICK = 2000, 500
 THROUGHPUT_ROWS = 10_000
 MEMORY_ROWS = 10_000
 GEMM_N = 2048
@@ -143,6 +150,108 @@ class Model:
         with self.torch.inference_mode():
             return self.model(self.torch.from_numpy(X)).numpy()
 
+    def _build_jax(self, threads):
+        # XLA's CPU client takes its thread count from this flag, read when
+        # jax first starts a backend (the driver also sets it)
+        os.environ.setdefault(
+            "XLA_FLAGS", "--xla_cpu_multi_thread_eigen="
+            + ("false" if threads == 1 else "true")
+            + f" intra_op_parallelism_threads={threads}")
+        import jax
+        import jax.numpy as jnp
+        import optax
+        self.jax, self.jnp = jax, jnp
+        key = jax.random.PRNGKey(0)
+        params = []
+        for a, b in zip(self.sizes[:-1], self.sizes[1:]):
+            key, kw, kb = jax.random.split(key, 3)
+            bound = 1.0 / a ** 0.5  # PyTorch's Linear initialisation
+            params.append((jax.random.uniform(kw, (a, b), jnp.float32,
+                                              -bound, bound),
+                           jax.random.uniform(kb, (b,), jnp.float32,
+                                              -bound, bound)))
+        tx = optax.adam(1e-3)
+        self.params, self.opt_state = params, tx.init(params)
+        cross_entropy = self.loss == "cross_entropy"
+
+        def forward(params, x):
+            for W, b in params[:-1]:
+                x = jax.nn.relu(x @ W + b)
+            W, b = params[-1]
+            return x @ W + b
+
+        def loss_fn(params, x, y):
+            out = forward(params, x)
+            if cross_entropy:
+                return optax.softmax_cross_entropy_with_integer_labels(
+                    out, y).mean()
+            return jnp.mean((out - y) ** 2)
+
+        def step(params, opt_state, x, y):
+            grads = jax.grad(loss_fn)(params, x, y)
+            updates, opt_state = tx.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state
+
+        batch = self.batch
+
+        def epochs(params, opt_state, X, y, n_epochs):
+            """n_epochs passes over X in order, batch rows per step, the
+            whole loop compiled (lax.fori_loop over epochs and batches)."""
+            n_batches = X.shape[0] // batch
+
+            def one_batch(k, carry):
+                p, s = carry
+                xb = jax.lax.dynamic_slice_in_dim(X, k * batch, batch)
+                yb = jax.lax.dynamic_slice_in_dim(y, k * batch, batch)
+                return step(p, s, xb, yb)
+
+            def one_epoch(e, carry):
+                return jax.lax.fori_loop(0, n_batches, one_batch, carry)
+
+            return jax.lax.fori_loop(0, n_epochs, one_epoch,
+                                     (params, opt_state))
+
+        self._jax_run = jax.jit(epochs, static_argnums=4)
+        self._jax_forward = jax.jit(forward)
+        self.info = {"version": jax.__version__,
+                     "optax": optax.__version__}
+
+    def _jax_train(self, X, y, n_epochs):
+        if not hasattr(self, "_jax_data") or self._jax_data[0] is not X:
+            # the data on the device once, as torch.from_numpy shares it
+            self._jax_data = (X, self.jnp.asarray(X), self.jnp.asarray(y))
+        _, Xd, yd = self._jax_data
+        self.params, self.opt_state = self._jax_run(
+            self.params, self.opt_state, Xd, yd, n_epochs)
+        self.jax.block_until_ready(self.params)
+
+    def _jax_epoch(self, X, y):
+        self._jax_train(X, y, 1)
+
+    def _jax_predict(self, X):
+        import numpy as np
+        return np.asarray(self._jax_forward(self.params, X))
+
+    def _build_onnxruntime(self, threads):
+        import tempfile
+
+        import onnxruntime as ort
+        import pymlp
+        net = pymlp.MLP(self.sizes, activation="relu", seed=0)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "net.onnx")
+            pymlp.to_onnx(net, path)
+            self.session = ort.InferenceSession(
+                path, options, providers=["CPUExecutionProvider"])
+        self.info = {"version": ort.__version__}
+
+    def _onnxruntime_predict(self, X):
+        return self.session.run(None, {"X": X})[0]
+
     def _build_sklearn(self, threads):
         import numpy as np
         import sklearn
@@ -169,6 +278,18 @@ class Model:
 
     def train_epoch(self, X, y):
         getattr(self, f"_{self.lib}_epoch")(X, y)
+
+    def train_epochs(self, X, y, n_epochs):
+        """n_epochs full-batch epochs on (X, y): the lecture's loop, as a
+        user of each library writes it."""
+        if self.lib == "pymlp":
+            self.net.fit(X, y, loss=self.loss, optimizer=self.opt,
+                         epochs=n_epochs)
+        elif self.lib == "jax":
+            self._jax_train(X, y, n_epochs)
+        else:
+            for _ in range(n_epochs):
+                self.train_epoch(X, y)
 
     def predict(self, X):
         return self.predictor()(X)
@@ -207,19 +328,69 @@ def repeat_timed(fn, target_seconds, samples):
 
 def task_train(lib, shape, threads, quick):
     """Seconds per training step: one fit call (one epoch) over k batches,
-    in order, divided by k; the median over a few such epochs."""
+    in order, divided by k; the median over a few such epochs. JAX's first
+    call compiles: its time, less a step's, is reported apart."""
     sizes, loss, batch, steps, quick_steps = SHAPES[shape]
     k = quick_steps if quick else steps
     X, y = make_data(sizes, loss, k * batch)
     model = Model(lib, sizes, loss, batch, threads)
+    start = time.perf_counter()
     model.train_epoch(X, y)  # warm-up: allocation, first-touch, lazy init
+    first = time.perf_counter() - start
     times = []
     for _ in range(2 if quick else 3):
         start = time.perf_counter()
         model.train_epoch(X, y)
         times.append((time.perf_counter() - start) / k)
-    return dict(model.info, seconds=statistics.median(times), steps=k,
-                samples=times)
+    seconds = statistics.median(times)
+    return dict(model.info, seconds=seconds, steps=k, samples=times,
+                first_call=first, compile=first - seconds * k)
+
+
+def task_lecture(lib, shape, threads, quick):
+    """Seconds per epoch of the lecture's loop: full-batch epochs of the
+    seed network (1-8-8-1, MSE) on LECTURE_ROWS rows, E epochs per timed
+    call (one fit call for pymlp, one compiled loop for JAX, a Python loop
+    of steps for the others)."""
+    sizes, loss, _, _, _ = SHAPES["seed"]
+    E = LECTURE_EPOCHS_QUICK if quick else LECTURE_EPOCHS
+    if lib == "sklearn":
+        E = max(1, E // 10)  # ~100 us per partial_fit: keep the call short
+    X, y = make_data(sizes, loss, LECTURE_ROWS)
+    model = Model(lib, sizes, loss, LECTURE_ROWS, threads)
+    start = time.perf_counter()
+    model.train_epochs(X, y, E)  # warm-up (JAX: compiles)
+    first = time.perf_counter() - start
+    times = []
+    for _ in range(2 if quick else 3):
+        start = time.perf_counter()
+        model.train_epochs(X, y, E)
+        times.append((time.perf_counter() - start) / E)
+    seconds = statistics.median(times)
+    return dict(model.info, seconds=seconds, epochs=E, samples=times,
+                compile=first - seconds * E)
+
+
+def task_fitcall(lib, shape, threads, quick):
+    """pymlp only: seconds per net.fit(X, y, epochs=1) call on the seed
+    shape (100 rows, full batch, one Adam object reused), and the same
+    process's time per epoch inside one long fit; their difference is the
+    per-call cost of fit."""
+    import pymlp
+    sizes, loss, _, _, _ = SHAPES["seed"]
+    X, y = make_data(sizes, loss, LECTURE_ROWS)
+    pymlp.set_num_threads(threads)
+    net = pymlp.MLP(sizes, activation="relu", seed=0)
+    opt = pymlp.Adam(lr=1e-3)
+    call, calls = repeat_timed(
+        lambda: net.fit(X, y, loss=loss, optimizer=opt, epochs=1),
+        0.25 if quick else 0.5, 5)
+    E = 20_000
+    epoch, _ = repeat_timed(
+        lambda: net.fit(X, y, loss=loss, optimizer=opt, epochs=E),
+        0.5 if quick else 1.0, 3)
+    return {"version": pymlp.__version__, "seconds": call, "calls": calls,
+            "epoch": epoch / E, "overhead": call - epoch / E}
 
 
 def task_latency(lib, shape, threads, quick):
@@ -274,14 +445,29 @@ def task_gemm(lib, dtype_name, threads, quick):
     A = rng.standard_normal((n, n)).astype(dtype)
     B = rng.standard_normal((n, n)).astype(dtype)
     C = np.empty((n, n), dtype)
+    blas = None
     if lib == "pymlp":
         def run():
             _engine.gemm(A, False, B, False, C, 1)
         version = pymlp.__version__
+    elif lib == "torch":
+        import torch
+        torch.set_num_threads(1)
+        At, Bt, Ct = (torch.from_numpy(M) for M in (A, B, C))
+
+        def run():
+            torch.matmul(At, Bt, out=Ct)
+        version = torch.__version__
+        blas = "MKL" if torch.backends.mkl.is_available() else "other"
     else:
         def run():
             np.matmul(A, B, out=C)
         version = np.__version__
+        try:
+            config = np.show_config(mode="dicts")
+            blas = config["Build Dependencies"]["blas"]["name"]
+        except Exception:  # an older NumPy: no dict form
+            blas = None
     run()
     times = []
     for _ in range(2 if quick else 3):
@@ -292,7 +478,7 @@ def task_gemm(lib, dtype_name, threads, quick):
                        atol=1e-2 * np.sqrt(n)):
         raise RuntimeError("wrong product")
     peak, iterations = fma_peak_flops(dtype)
-    return {"version": version, "seconds": min(times),
+    return {"version": version, "blas": blas, "seconds": min(times),
             "gflops": 2 * n ** 3 / min(times) / 1e9, "peak": peak / 1e9,
             "peak_iterations": iterations, "simd": _engine.simd_level()}
 
@@ -337,7 +523,8 @@ def task_memory(lib, shape, threads, quick):
                 activations=2 * batch * sum(sizes[1:]) * item)
 
 
-TASKS = {"train": task_train, "latency": task_latency,
+TASKS = {"train": task_train, "lecture": task_lecture,
+         "fitcall": task_fitcall, "latency": task_latency,
          "throughput": task_throughput, "gemm": task_gemm,
          "memory": task_memory}
 
@@ -356,6 +543,9 @@ def run_worker(lib, shape, task, args):
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):
         env[var] = str(threads)
+    env["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen="
+                        + ("false" if threads == 1 else "true")
+                        + f" intra_op_parallelism_threads={threads}")
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", lib, shape,
            "--task", task, "--threads", str(threads)]
     if args.quick:
@@ -384,37 +574,52 @@ def step_flops(sizes, batch):
 
 def measure(args, libs, log):
     """Every worker, alternating libraries; returns rows of
-    (label, {lib: [samples]}, flops per call or None) and the extras."""
+    (label, {lib: [results]}, flops per call or None) and the extras."""
     shapes = [s for s in (QUICK_SHAPES if args.quick else SHAPES)
               if not args.shapes or s in args.shapes]
+    trainers = [lib for lib in libs if lib not in PREDICT_ONLY]
     rows, infos = [], {}
 
     def series(label, task, shape, flops, libs_here):
-        samples = {lib: [] for lib in libs}
+        results = {lib: [] for lib in libs}
         for r in range(args.repeats):
             for lib in libs_here:
                 result = run_worker(lib, shape, task, args)
                 if result is not None:
-                    samples[lib].append(result["seconds"])
+                    results[lib].append(result)
                     infos.setdefault(lib, result)
             log(f"  {label}: repeat {r + 1}/{args.repeats} done")
-        rows.append((label, samples, flops))
+        rows.append((label, results, flops, (task, shape)))
+        return results
 
     for shape in shapes:
         sizes, loss, batch, _, _ = SHAPES[shape]
         series(f"train {shape} {'-'.join(map(str, sizes))} batch {batch}",
-               "train", shape, step_flops(sizes, batch), libs)
-    series("predict digits, 1 row per call (latency)", "latency", "digits",
-           None, libs)
+               "train", shape, step_flops(sizes, batch), trainers)
+    if "seed" in shapes:
+        sizes = SHAPES["seed"][0]
+        series(f"lecture loop {'-'.join(map(str, sizes))}, full batch of "
+               f"{LECTURE_ROWS}, per epoch", "lecture", "seed",
+               step_flops(sizes, LECTURE_ROWS), trainers)
+        fitcall = series("pymlp fit(epochs=1) call, seed shape", "fitcall",
+                         "seed", None, ["pymlp"])["pymlp"]
+        rows.pop()  # a table of its own
+    else:
+        fitcall = []
+    for shape in ("digits", "mnist"):
+        if shape in shapes or not args.shapes:
+            series(f"predict {shape}, 1 row per call (latency)", "latency",
+                   shape, None, libs)
     for shape in ("digits", "mnist"):
         if shape in shapes or not args.shapes:
             series(f"predict {shape}, {THROUGHPUT_ROWS:,} rows per call",
                    "throughput", shape, None, libs)
 
     gemm = {}
+    gemm_libs = [lib for lib in ("pymlp", "numpy", "torch") if lib in libs]
     for dtype in ("float32", "float64"):
         for r in range(1 if args.quick else args.repeats):
-            for lib in ("pymlp", "numpy"):
+            for lib in gemm_libs:
                 result = run_worker(lib, dtype, "gemm", args)
                 if result is not None:
                     gemm.setdefault((lib, dtype), []).append(result)
@@ -422,13 +627,13 @@ def measure(args, libs, log):
 
     memory = {}
     for lib in libs:
-        if lib == "sklearn":
+        if lib in ("sklearn", "jax") or lib in PREDICT_ONLY:
             continue
         result = run_worker(lib, "mnist", "memory", args)
         if result is not None:
             memory[lib] = result
     log("  memory done")
-    return rows, infos, gemm, memory
+    return rows, infos, gemm, memory, fitcall
 
 
 # -- the report ----------------------------------------------------------
@@ -454,7 +659,16 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
-def build_tables(rows, libs, infos, gemm, memory):
+def _seconds(results):
+    return [r["seconds"] for r in results]
+
+
+def _median(results, key="seconds"):
+    values = [r[key] for r in results if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def build_tables(rows, libs, infos, gemm, memory, fitcall):
     """Tables as (title, header, body rows, notes)."""
     tables = []
     others = [lib for lib in libs if lib != "pymlp"]
@@ -462,50 +676,91 @@ def build_tables(rows, libs, infos, gemm, memory):
               + [f"{lib} / pymlp" for lib in others]
               + ["pymlp GFLOP/s", "pymlp spread"])
     body = []
-    for label, samples, flops in rows:
-        med = {lib: statistics.median(s) if s else None
-               for lib, s in samples.items()}
+    compiles = []
+    for label, results, flops, _ in rows:
+        med = {lib: _median(r) for lib, r in results.items()}
         base = med.get("pymlp")
         ratios = [f"{med[lib] / base:.2f}x" if med.get(lib) and base else "-"
                   for lib in others]
         gflops = f"{flops / base / 1e9:.1f}" if flops and base else "-"
-        s = samples.get("pymlp") or []
+        s = _seconds(results.get("pymlp") or [])
         spread = (f"{(max(s) - min(s)) / base:.0%}" if len(s) > 1 and base
                   else "-")
         body.append([label] + [fmt_time(med.get(lib)) for lib in libs]
                     + ratios + [gflops, spread])
-    tables.append(("Medians per training step or per predict call", header,
-                   body, [
+        compile_time = _median(results.get("jax") or [], "compile")
+        if compile_time is not None:
+            compiles.append(f"{label.split(',')[0]} {compile_time:.2f} s")
+    notes = [
         "ratios are other / pymlp: above 1x pymlp is faster",
         "pymlp GFLOP/s: the step's matrix-product FLOPs (2 per multiply-add"
         ", forward + weight gradient + delta, none for the input's delta) "
         "/ pymlp's median time",
         "pymlp spread: (max - min) / median of pymlp's repeats",
-    ]))
+    ]
+    if compiles:
+        notes.append("JAX: the whole loop jitted (lax.fori_loop, optax.adam)"
+                     "; its compile time is left out of the table: first "
+                     "call less one timed call, median: "
+                     + "; ".join(compiles))
+    if "onnxruntime" in libs:
+        notes.append("onnxruntime: the network exported by pymlp.to_onnx, "
+                     "CPU provider, intra-op threads as the others, "
+                     "sequential execution; prediction only")
+    tables.append(("Medians per training step or per predict call", header,
+                   body, notes))
+
+    if fitcall:
+        call, epoch = _median(fitcall), _median(fitcall, "epoch")
+        over = _median(fitcall, "overhead")
+        s = _seconds(fitcall)
+        tables.append((
+            "pymlp fit(epochs=1) per call, seed shape 1-8-8-1, 100 rows, "
+            "Adam", ["fit(epochs=1) call", "one epoch inside a long fit",
+                     "per-call cost (difference)", "spread of calls"],
+            [[fmt_time(call), fmt_time(epoch), fmt_time(over),
+              f"{(max(s) - min(s)) / call:.0%}" if len(s) > 1 else "-"]],
+            ["net.fit(X, y, epochs=1) with one pymlp.Adam reused, arrays "
+             "already float32 and C-contiguous; the epoch from "
+             "net.fit(X, y, epochs=20000) in the same process; medians "
+             "over processes"]))
 
     gbody = []
+    gemm_libs = [lib for lib in ("pymlp", "numpy", "torch")
+                 if any(key[0] == lib for key in gemm)]
+    names = {"pymlp": "pymlp", "numpy": "NumPy", "torch": "PyTorch"}
     for dtype in ("float32", "float64"):
         cells = [dtype]
-        for lib in ("pymlp", "numpy"):
+        for lib in gemm_libs:
             results = gemm.get((lib, dtype))
             if not results:
-                cells += ["-", "-", "-"]
+                cells += ["-", "-"]
                 continue
             g = statistics.median(r["gflops"] for r in results)
-            p = statistics.median(r["peak"] for r in results)
             frac = statistics.median(r["gflops"] / r["peak"]
                                      for r in results)
-            cells += [f"{g:.1f}", f"{p:.1f}", f"{frac:.0%}"]
+            cells += [f"{g:.1f}", f"{frac:.0%}"]
+        peaks = [r["peak"] for lib in gemm_libs
+                 for r in gemm.get((lib, dtype), [])]
+        cells.append(f"{statistics.median(peaks):.1f}" if peaks else "-")
         gbody.append(cells)
     simd = next((r[0]["simd"] for r in gemm.values() if r), "?")
+    blas = {lib: next((r["blas"] for (who, _), rs in gemm.items()
+                       if who == lib for r in rs if r.get("blas")), None)
+            for lib in ("numpy", "torch")}
+    gheader = ["dtype"]
+    for lib in gemm_libs:
+        name = names[lib] + (f" ({blas[lib]})" if blas.get(lib) else "")
+        gheader += [f"{name} GFLOP/s", f"{names[lib]} / peak"]
+    gheader.append("peak GFLOP/s")
     tables.append((f"GEMM {GEMM_N} x {GEMM_N} x {GEMM_N}, one thread",
-                   ["dtype", "pymlp GFLOP/s", "peak", "pymlp / peak",
-                    "NumPy GFLOP/s", "peak", "NumPy / peak"], gbody, [
+                   gheader, gbody, [
         "pymlp: pymlp._engine.gemm; NumPy: numpy.matmul with "
-        "OPENBLAS_NUM_THREADS=1; best of three products per process, "
+        "OPENBLAS_NUM_THREADS=1; PyTorch: torch.matmul with "
+        "torch.set_num_threads(1); best of three products per process, "
         "median over processes",
         f"peak: independent vector FMAs (pymlp._engine.fma_peak at SIMD "
-        f"level {simd}, ~0.3 s) timed in the same process, GFLOP/s",
+        f"level {simd}, ~0.3 s) timed in each process, GFLOP/s",
     ]))
 
     mbody = []
@@ -541,7 +796,78 @@ def build_tables(rows, libs, infos, gemm, memory):
         "divergence) and scratch per thread; torch counts its lazy "
         "initialisation of kernels and thread pools",
     ]))
+    tables.append(target_table(rows, gemm, fitcall))
     return tables
+
+
+# (task, shape): [(library, at least this ratio other / pymlp)]
+TARGETS = [
+    (("lecture", "seed"), "lecture loop 1-8-8-1, full batch, per epoch",
+     [("torch", 80), ("jax", 2)]),
+    (("train", "digits"), "train digits 64-128-128-10, batch 64",
+     [("torch", 5), ("jax", 1.5)]),
+    (("train", "mnist"), "train mnist 784-256-256-10, batch 128",
+     [("torch", 2), ("jax", 1.5)]),
+    (("train", "wide"), "train wide 784-1024-1024-10, batch 256",
+     [("torch", 1.3), ("jax", 1.2)]),
+    (("train", "large"), "train large 2048-2048-2048-10, batch 256",
+     [("torch", 1.2)]),
+    (("latency", "digits"), "predict one row, digits", [("torch", 20)]),
+    (("latency", "mnist"), "predict one row, mnist", [("torch", 20)]),
+    (("throughput", "digits"), "predict 10,000 rows, digits",
+     [("onnxruntime", 1.2), ("torch", 1.2)]),
+    (("throughput", "mnist"), "predict 10,000 rows, mnist",
+     [("onnxruntime", 1.2), ("torch", 1.2)]),
+]
+
+
+def target_table(rows, gemm, fitcall):
+    """The issue's targets against this run's medians: met, missed, or
+    not measured (a library or shape left out)."""
+    by_key = {key: results for _, results, _, key in rows}
+    body = []
+    for key, label, goals in TARGETS:
+        results = by_key.get(key, {})
+        base = _median(results.get("pymlp") or [])
+        for lib, goal in goals:
+            other = _median(results.get(lib) or [])
+            if base and other:
+                ratio = other / base
+                body.append([label, f">= {goal:g}x {lib}", f"{ratio:.2f}x",
+                             "met" if ratio >= goal else "missed"])
+            else:
+                body.append([label, f">= {goal:g}x {lib}", "-",
+                             "not measured"])
+    for dtype in ("float32", "float64"):
+        ours = gemm.get(("pymlp", dtype))
+        best = [statistics.median(r["gflops"] for r in gemm[(lib, dtype)])
+                for lib in ("numpy", "torch") if gemm.get((lib, dtype))]
+        label = f"GEMM {GEMM_N}^3 {dtype}, one core"
+        if ours and best:
+            ratio = statistics.median(r["gflops"] for r in ours) / max(best)
+            body.append([label, ">= 1.0x the faster of NumPy, PyTorch",
+                         f"{ratio:.2f}x",
+                         "met" if ratio >= 1.0 else "missed"])
+        else:
+            body.append([label, ">= 1.0x the faster of NumPy, PyTorch", "-",
+                         "not measured"])
+    over = _median(fitcall, "overhead") if fitcall else None
+    body.append(["pymlp fit(epochs=1) per-call cost, seed shape", "<= 10 us",
+                 fmt_time(over),
+                 "not measured" if over is None
+                 else "met" if over <= 10e-6 else "missed"])
+    return ("Targets (issue 13)", ["benchmark", "target", "measured",
+                                   "status"], body,
+            ["measured: ratio other / pymlp of this run's medians (above "
+             "1x pymlp is faster); for GEMM pymlp's GFLOP/s over the faster"
+             " library's"])
+
+
+def load_average():
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def header_lines(args, libs, infos, elapsed):
@@ -620,19 +946,27 @@ def main(argv=None):
         args.repeats = 2 if args.quick else 5
 
     start = time.perf_counter()
+    load_start = load_average()
 
     def log(message):
         print(f"[{time.perf_counter() - start:5.0f} s]{message}",
               file=sys.stderr, flush=True)
 
     wanted = set(args.libs or LIBRARIES) | {"pymlp"}
-    libs = [lib for lib in LIBRARIES if lib in wanted and (
-        lib == "pymlp" or importlib.util.find_spec(MODULES[lib]))]
+    libs = [lib for lib in LIBRARIES if lib in wanted and all(
+        importlib.util.find_spec(m) for m in MODULES[lib])]
+    missing = [lib for lib in LIBRARIES if lib in wanted and lib not in libs]
     log(f" libraries: {', '.join(libs)}")
-    rows, infos, gemm, memory = measure(args, libs, log)
+    if missing:
+        log(f" left out, not installed: {', '.join(missing)}")
+    rows, infos, gemm, memory, fitcall = measure(args, libs, log)
     elapsed = time.perf_counter() - start
-    tables = build_tables(rows, libs, infos, gemm, memory)
+    tables = build_tables(rows, libs, infos, gemm, memory, fitcall)
     head = header_lines(args, libs, infos, elapsed)
+    if missing:
+        head.append(f"left out (not installed): {', '.join(missing)}")
+    head.append(f"load average (1, 5, 15 min): {load_start} at the start,"
+                f" {load_average()} at the end")
     print(render_text(tables, head))
     if args.markdown:
         command = "python bench/compare.py " + " ".join(

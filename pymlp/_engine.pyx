@@ -11,6 +11,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.pycapsule cimport PyCapsule_New
 from cython cimport floating
 from libc.stdint cimport int64_t, uint64_t, uintptr_t
+from libc.math cimport INFINITY
 from libc.stdlib cimport free, malloc
 
 import numpy as np
@@ -51,6 +52,8 @@ MAX_ELEMENTS = 1 << 48
 DIVERGENCE_FACTOR = PYMLP_DIVERGENCE_FACTOR
 cdef enum:
     PREDICT_STACK_BYTES = 16384  # scratch of predict kept on the C stack
+    # checks of fewer values keep the GIL: releasing it costs more
+    NOGIL_ELEMENTS = 16384
 
 # The table of pymlp's stable C API (csrc/pymlp_embed.h), exported as the
 # capsule _C_API: other extensions fetch it with pymlp_import() and call
@@ -154,7 +157,7 @@ def predict(NetSpec spec, cnp.ndarray params, X, int64_t chunk,
     _check_threads(n_threads)
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
-    if type(X) is not np.ndarray:
+    if type(X) is not cnp.ndarray:
         return None
     cdef cnp.ndarray x = <cnp.ndarray>X
     if (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_ISNOTSWAPPED(x)
@@ -335,14 +338,30 @@ def optimizer_step(dict hyper, int64_t step, floating[::1] params,
 cdef class Trainer:
     """The buffers of one fit and the C loop over its mini-batches.
 
-    Holds references to every array it points into, so they outlive it."""
+    Holds references to every array it points into, so they outlive it.
+    A network keeps its Trainer between fits: restart() points it at the
+    next fit's data (of the same shapes), which costs what fit_init does
+    and no more, and release() lets go of the data when a fit ends."""
     cdef NetSpec spec
     cdef pymlp_fit_f32 fit32
     cdef pymlp_fit_f64 fit64
     cdef pymlp_optimizer opt
     cdef bint is_double
     cdef readonly int64_t n_batches, batch_size
-    cdef object keep  # the arrays the C struct points into
+    cdef object keep  # the buffers the C struct points into
+    cdef object data  # (X, y, sample_weight) while bound, else None
+    # what restart() must find again, and the buffers it points at
+    cdef int loss, typenum
+    cdef bint labels, weighted, bound
+    cdef int64_t n, state_len
+    cdef int n_threads
+    cdef void *params
+    cdef void *grad
+    cdef void *snapshot
+    cdef void *opt_state
+    cdef void *opt_snapshot
+    cdef void *work
+    cdef int64_t *order
 
     def __init__(self, NetSpec spec, int loss, X, y, sample_weight,
                  double l2, int64_t batch_size, bint shuffle, uint64_t seed,
@@ -384,38 +403,101 @@ cdef class Trainer:
             raise ValueError("work is too short or not 64-byte aligned")
         self.n_batches = (n + batch_size - 1) // batch_size
         self.batch_size = batch_size
+        self.loss = loss
+        self.n = n
+        self.labels = y.ndim == 1
+        self.weighted = sample_weight is not None
+        self.state_len = state_len
+        self.n_threads = n_threads
         order = np.empty(n, dtype=np.int64)
-        self.keep = (X, y, sample_weight, params, opt_state, opt_snapshot,
-                     grad, snapshot, order, work)
+        self.keep = (params, opt_state, opt_snapshot, grad, snapshot, order,
+                     work)
         cdef int typenum = (cnp.NPY_FLOAT64 if self.is_double
                             else cnp.NPY_FLOAT32)
-        cdef void *x = _data(X, typenum, "X")
-        cdef void *p = _data(params, typenum, "params")
-        cdef void *g = _data(grad, typenum, "grad")
-        cdef void *s = _data(snapshot, typenum, "snapshot")
-        cdef void *st = NULL
-        cdef void *ss = NULL
+        self.typenum = typenum
+        self.params = _data(params, typenum, "params")
+        self.grad = _data(grad, typenum, "grad")
+        self.snapshot = _data(snapshot, typenum, "snapshot")
+        self.opt_state = NULL
+        self.opt_snapshot = NULL
         if state_len > 0:
-            st = _data(opt_state, typenum, "opt_state")
-            ss = _data(opt_snapshot, typenum, "opt_snapshot")
-        cdef void *w = _data(work, typenum, "work")
-        cdef int64_t *o = <int64_t *>_data(order, cnp.NPY_INT64, "order")
-        cdef const void *t = _data(y, cnp.NPY_INT64 if y.ndim == 1
+            self.opt_state = _data(opt_state, typenum, "opt_state")
+            self.opt_snapshot = _data(opt_snapshot, typenum, "opt_snapshot")
+        self.work = _data(work, typenum, "work")
+        self.order = <int64_t *>_data(order, cnp.NPY_INT64, "order")
+        self._bind(X, y, sample_weight, l2, shuffle, seed)
+
+    cdef _bind(self, X, y, sample_weight, double l2, bint shuffle,
+               uint64_t seed):
+        """fit_init over X, y and sample_weight (checked by the caller)."""
+        cdef int typenum = self.typenum
+        cdef void *x = _data(X, typenum, "X")
+        cdef const void *t = _data(y, cnp.NPY_INT64 if self.labels
                                    else typenum, "y")
         cdef const void *sw = (NULL if sample_weight is None else
                                _data(sample_weight, typenum, "sample_weight"))
+        self.data = (X, y, sample_weight)
         if self.is_double:
-            pymlp_fit_init_f64(&self.fit64, &spec.net, loss, <double *>x, t,
-                               <const double *>sw, l2, n, batch_size, shuffle, seed, <double *>p,
-                               <double *>g, <double *>s, <double *>st,
-                               <double *>ss, &self.opt, o, <double *>w,
-                               n_threads)
+            pymlp_fit_init_f64(&self.fit64, &self.spec.net, self.loss,
+                               <double *>x, t, <const double *>sw, l2,
+                               self.n, self.batch_size, shuffle, seed,
+                               <double *>self.params, <double *>self.grad,
+                               <double *>self.snapshot,
+                               <double *>self.opt_state,
+                               <double *>self.opt_snapshot, &self.opt,
+                               self.order, <double *>self.work,
+                               self.n_threads)
         else:
-            pymlp_fit_init_f32(&self.fit32, &spec.net, loss, <float *>x, t,
-                               <const float *>sw, l2, n, batch_size, shuffle, seed, <float *>p,
-                               <float *>g, <float *>s, <float *>st,
-                               <float *>ss, &self.opt, o, <float *>w,
-                               n_threads)
+            pymlp_fit_init_f32(&self.fit32, &self.spec.net, self.loss,
+                               <float *>x, t, <const float *>sw, l2,
+                               self.n, self.batch_size, shuffle, seed,
+                               <float *>self.params, <float *>self.grad,
+                               <float *>self.snapshot,
+                               <float *>self.opt_state,
+                               <float *>self.opt_snapshot, &self.opt,
+                               self.order, <float *>self.work,
+                               self.n_threads)
+        self.bound = True
+
+    def restart(self, X, y, sample_weight, double l2, bint shuffle,
+                uint64_t seed, dict hyper, int64_t step):
+        """Starts a new run, exactly as a new Trainer given these arguments
+        and this one's others (network, loss, batch size, buffers, thread
+        count) would: X, y and sample_weight must have the shapes and
+        dtypes of the first run's (the network's dtype, int64 labels for
+        cross-entropy, C-contiguous)."""
+        cdef int64_t L = self.spec.net.n_layers
+        cdef int64_t classes = self.spec.net.sizes[L]
+        if not (_ready(X, self.typenum, 2, self.n, self.spec.net.sizes[0])
+                and (_ready(y, cnp.NPY_INT64, 1, self.n, 0) if self.labels
+                     else _ready(y, self.typenum, 2, self.n, classes))
+                and (_ready(sample_weight, self.typenum, 1, self.n, 0)
+                     if self.weighted else sample_weight is None)):
+            raise ValueError("restart takes data of the shapes and dtypes "
+                             "the Trainer was built for")
+        if self.labels and not _labels_ok(
+                <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>y), self.n,
+                classes):
+            raise ValueError("labels out of range")
+        if not l2 >= 0:
+            raise ValueError(f"l2 must be >= 0, got {l2}")
+        cdef pymlp_optimizer opt = _optimizer_struct(hyper, step)
+        cdef int64_t P = pymlp_n_params(&self.spec.net)
+        if P * pymlp_optimizer_state_per_param(&opt) != self.state_len:
+            raise ValueError("the optimizer keeps state of another length "
+                             "than the Trainer's")
+        self.opt = opt
+        self._bind(X, y, sample_weight, l2, shuffle, seed)
+
+    def release(self):
+        """Lets go of the data: the Trainer keeps its buffers only, and
+        runs nothing until restart() gives it data again."""
+        self.bound = False
+        self.data = None
+
+    cdef _check_bound(self):
+        if not self.bound:
+            raise ValueError("the Trainer holds no data: call restart()")
 
     @property
     def step(self):
@@ -423,6 +505,7 @@ cdef class Trainer:
         return self.opt.step
 
     def epoch_begin(self):
+        self._check_bound()
         with nogil:
             if self.is_double:
                 pymlp_fit_epoch_begin_f64(&self.fit64)
@@ -449,6 +532,7 @@ cdef class Trainer:
         """Batches [first, last) of the epoch. With catch_sigint (main
         thread, Python's default handler), Ctrl-C stops the call before its
         next update and raises KeyboardInterrupt."""
+        self._check_bound()
         if not 0 <= first <= last <= self.n_batches:
             raise ValueError(f"batches [{first}, {last}) are not in "
                              f"[0, {self.n_batches})")
@@ -464,6 +548,7 @@ cdef class Trainer:
         """(mean loss of the epoch, its L2 penalty's part, whether the
         epoch did not diverge; if it did, the parameters and the optimizer
         were restored)."""
+        self._check_bound()
         cdef int finite
         cdef double value, penalty
         with nogil:
@@ -475,25 +560,145 @@ cdef class Trainer:
                 penalty = self.fit32.penalty_sum / self.fit32.n_samples
         return value, penalty, bool(finite)
 
-    def run_epochs(self, double[::1] losses, double[::1] penalties,
+    def run_epochs(self, int64_t count, list losses, list penalties,
                    bint catch_sigint=False):
-        """Whole epochs, one per element of losses (OUT), their L2
-        penalties' parts in penalties (OUT, as long); returns how many ended
-        without diverging (stops at the first that did not). catch_sigint
-        as in run_batches."""
-        if penalties.shape[0] != losses.shape[0]:
-            raise ValueError("losses and penalties must have one length")
-        cdef int64_t done
+        """Up to `count` whole epochs: appends the mean loss of each epoch
+        that ended without diverging to losses, and its L2 penalty's part
+        to penalties; returns how many did (stops at the first that
+        diverged). catch_sigint as in run_batches."""
+        self._check_bound()
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        cdef double one[2]  # a single epoch, the common case, needs no heap
+        cdef double *values = one
+        if count > 1:
+            values = <double *>malloc(2 * <size_t>count * sizeof(double))
+            if values == NULL:
+                raise MemoryError("no memory for the epochs' losses")
+        cdef int64_t i, done = 0
         cdef bint caught = self._catch(catch_sigint)
-        with nogil:
-            if self.is_double:
-                done = pymlp_fit_epochs_f64(&self.fit64, losses.shape[0],
-                                            &losses[0], &penalties[0])
-            else:
-                done = pymlp_fit_epochs_f32(&self.fit32, losses.shape[0],
-                                            &losses[0], &penalties[0])
-        self._after(caught)
+        try:
+            with nogil:
+                if self.is_double:
+                    done = pymlp_fit_epochs_f64(&self.fit64, count, values,
+                                                values + count)
+                else:
+                    done = pymlp_fit_epochs_f32(&self.fit32, count, values,
+                                                values + count)
+            self._after(caught)
+            for i in range(done):
+                losses.append(values[i])
+                penalties.append(values[count + i])
+        finally:
+            if values != one:
+                free(values)
         return done
+
+
+cdef bint _ready(object a, int typenum, int ndim, int64_t rows,
+                 int64_t cols):
+    """a is an ndarray (not a subclass) of typenum in native byte order,
+    C-contiguous, aligned to its items, of shape (rows, cols) when ndim is
+    2, (rows,) when 1."""
+    if type(a) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray x = <cnp.ndarray>a
+    return (cnp.PyArray_TYPE(x) == typenum and cnp.PyArray_ISNOTSWAPPED(x)
+            and cnp.PyArray_NDIM(x) == ndim and cnp.PyArray_DIM(x, 0) == rows
+            and (ndim == 1 or cnp.PyArray_DIM(x, 1) == cols)
+            and cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x))
+
+
+cdef bint _labels_ok(const int64_t *labels, int64_t n,
+                     int64_t n_classes) noexcept nogil:
+    cdef int64_t i
+    cdef bint ok = True
+    for i in range(n):
+        ok &= 0 <= labels[i] < n_classes
+    return ok
+
+
+cdef bint _within(const floating *v, int64_t n, double low,
+                  double high) noexcept nogil:
+    """Every v[i] lies in [low, high] (NaN does not)."""
+    cdef int64_t i
+    cdef bint ok = True
+    for i in range(n):
+        ok &= (low <= v[i]) & (v[i] <= high)
+    return ok
+
+
+cdef bint _any_positive(const floating *v, int64_t n) noexcept nogil:
+    cdef int64_t i
+    cdef bint any = False
+    for i in range(n):
+        any |= v[i] > 0
+    return any
+
+
+cdef bint _values_within(const void *data, int64_t n, int typenum,
+                         double low, double high) noexcept nogil:
+    if typenum == cnp.NPY_FLOAT32:
+        return (pymlp_all_finite_f32(<const float *>data, n) != 0
+                and _within(<const float *>data, n, low, high))
+    return (pymlp_all_finite_f64(<const double *>data, n) != 0
+            and _within(<const double *>data, n, low, high))
+
+
+cdef bint _values_ok(cnp.ndarray a, int typenum, double low,
+                     double high):
+    """Every value of the float array a (typenum) is finite and in [low,
+    high]."""
+    cdef int64_t n = cnp.PyArray_SIZE(a)
+    cdef const void *data = cnp.PyArray_DATA(a)
+    cdef bint ok
+    if n <= NOGIL_ELEMENTS:
+        return _values_within(data, n, typenum, low, high)
+    with nogil:
+        ok = _values_within(data, n, typenum, low, high)
+    return ok
+
+
+def fit_ready(NetSpec spec, int loss, cnp.ndarray params, X, y,
+              sample_weight):
+    """Whether X, y and sample_weight are ready to train on as they are,
+    so that the Python layer's checks and conversions would return them
+    unchanged: X a C-contiguous, aligned (n >= 1, n[0]) array of params' dtype,
+    finite; y (n, n[L]) of that dtype, finite and in the loss's range, or
+    for cross-entropy (n,) int64 labels in [0, n[L]); sample_weight None or
+    (n,) of that dtype, finite, non-negative, not all 0. False sends the
+    caller to those checks, which convert or say what is wrong."""
+    cdef int typenum = cnp.PyArray_TYPE(params)
+    cdef int L = spec.net.n_layers
+    cdef int64_t O = spec.net.sizes[L]
+    if type(X) is not cnp.ndarray or cnp.PyArray_NDIM(<cnp.ndarray>X) != 2:
+        return False
+    cdef int64_t n = cnp.PyArray_DIM(<cnp.ndarray>X, 0)
+    if (n < 1 or not _ready(X, typenum, 2, n, spec.net.sizes[0])
+            or not _finite(<cnp.ndarray>X, typenum)):
+        return False
+    cdef double low = -INFINITY, high = INFINITY
+    if loss == PYMLP_CROSS_ENTROPY:
+        if (not _ready(y, cnp.NPY_INT64, 1, n, 0) or not _labels_ok(
+                <const int64_t *>cnp.PyArray_DATA(<cnp.ndarray>y), n, O)):
+            return False
+    else:
+        if loss == PYMLP_BINARY_CROSS_ENTROPY or loss == PYMLP_BINARY_LOG_LOSS:
+            low, high = 0.0, 1.0
+        elif loss == PYMLP_POISSON:
+            low = 0.0
+        if (not _ready(y, typenum, 2, n, O)
+                or not _values_ok(<cnp.ndarray>y, typenum, low, high)):
+            return False
+    if sample_weight is None:
+        return True
+    if (not _ready(sample_weight, typenum, 1, n, 0) or not _values_ok(
+            <cnp.ndarray>sample_weight, typenum, 0.0, INFINITY)):
+        return False
+    cdef const void *w = cnp.PyArray_DATA(<cnp.ndarray>sample_weight)
+    if typenum == cnp.NPY_FLOAT32:
+        return _any_positive(<const float *>w, n)
+    return _any_positive(<const double *>w, n)
 
 
 cdef void *_data(cnp.ndarray a, int typenum, str name) except NULL:
@@ -508,17 +713,22 @@ cdef void *_data(cnp.ndarray a, int typenum, str name) except NULL:
     return cnp.PyArray_DATA(a)
 
 
+cdef int _all_finite(const void *data, int64_t n, int typenum) noexcept nogil:
+    if typenum == cnp.NPY_FLOAT32:
+        return pymlp_all_finite_f32(<const float *>data, n)
+    return pymlp_all_finite_f64(<const double *>data, n)
+
+
 cdef bint _finite(cnp.ndarray x, int typenum):
     """Every value of the C-contiguous array x of type typenum is finite."""
     cdef const void *data = cnp.PyArray_DATA(x)
     cdef int64_t n = cnp.PyArray_SIZE(x)
     cdef int result = 1
-    if n > 0:
+    if 0 < n <= NOGIL_ELEMENTS:
+        result = _all_finite(data, n, typenum)
+    elif n > 0:
         with nogil:
-            if typenum == cnp.NPY_FLOAT32:
-                result = pymlp_all_finite_f32(<const float *>data, n)
-            else:
-                result = pymlp_all_finite_f64(<const double *>data, n)
+            result = _all_finite(data, n, typenum)
     return result != 0
 
 

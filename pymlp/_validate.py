@@ -88,6 +88,8 @@ def check_layer_sizes(layer_sizes):
 def check_int(value, name, minimum=1):
     """value as an int >= minimum; anything else, a float, a bool or a
     string included, is a ValueError."""
+    if type(value) is int and value >= minimum:  # the common case, fast
+        return value
     if (not isinstance(value, numbers.Integral) or isinstance(value, bool)
             or value < minimum):
         raise ValueError(f"{name} must be an integer >= {minimum}, "
@@ -101,12 +103,15 @@ def check_real(value, name, low=None, high=None, low_open=False,
     bound). TypeError when it is not a real number (bools are not);
     ValueError when it is NaN, infinite, out of range, or too large to be a
     float (10**400)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    if type(value) is float:  # the common case: no ABC check
+        number = value
+    elif not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be a real number, got {show(value)}")
-    try:
-        number = float(value)
-    except OverflowError:  # an int or a Fraction beyond float's range
-        number = math.inf if value > 0 else -math.inf
+    else:
+        try:
+            number = float(value)
+        except OverflowError:  # an int or a Fraction beyond float's range
+            number = math.inf if value > 0 else -math.inf
     bad = not math.isfinite(number)
     if low is not None:
         bad |= number <= low if low_open else number < low

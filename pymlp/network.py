@@ -3,6 +3,8 @@ training."""
 from __future__ import annotations
 
 import collections
+import functools
+import math
 import os
 import threading
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List,
@@ -32,6 +34,8 @@ INITS = ("default", "glorot_uniform", "he_normal")
 # weights (or None) and the L2 coefficient.
 _Objective = collections.namedtuple(
     "_Objective", "X y code sample_weight l2")
+# _Objective from a 5-tuple, without the Python-level __new__
+_objective = functools.partial(tuple.__new__, _Objective)
 
 # Rows forwarded per call of the engine in predict: large enough for
 # efficient matrix products, small enough that the scratch stays in cache.
@@ -99,6 +103,13 @@ class MLP:
         self._spec = _engine.NetSpec(sizes, codes)
         self._params = np.zeros(self._spec.n_params(), dtype=self._dtype)
         self._fit_scratch = None
+        # (key, optimizer state, Trainer) of the last fit; see _trainer
+        self._kept_trainer = None
+        # the first layer using 'step' (0: none), which fit refuses
+        self._step_layer = next((l for l, name in enumerate(activations, 1)
+                                 if name == "step"), 0)
+        self._flops_per_row = 6.0 * sum(a * b for a, b in
+                                        zip(sizes[:-1], sizes[1:]))
         self._lock = threading.Lock()  # held by fit: one at a time
         # W[l] and b[l] are views into the one flat buffer, in layer order
         self._weights, self._biases = [], []
@@ -281,20 +292,29 @@ class MLP:
         return p.astype(self._dtype)
 
     def _check_trainable(self):
-        for l, name in enumerate(self._activations, start=1):
-            if name == "step":
-                raise ValueError(
-                    f"layer {l} uses the 'step' activation, which has no "
-                    "useful gradient (its derivative is 0 wherever it "
-                    "exists), so it cannot be trained by gradient descent; "
-                    "use it in predict only, or train with 'tanh' or "
-                    "'sigmoid' instead")
+        l = self._step_layer
+        if l:
+            raise ValueError(
+                f"layer {l} uses the 'step' activation, which has no "
+                "useful gradient (its derivative is 0 wherever it "
+                "exists), so it cannot be trained by gradient descent; "
+                "use it in predict only, or train with 'tanh' or "
+                "'sigmoid' instead")
 
     def _prepare(self, X, y, loss, sample_weight=None, l2=0.0,
                  zero_sum=False):
         """The objective as the engine reads it, every part validated;
         zero_sum accepts weights that are all 0."""
-        code = check_choice(loss, LOSSES, "loss")
+        code = LOSSES.get(loss) if type(loss) is str else None
+        if code is None:
+            code = check_choice(loss, LOSSES, "loss")  # raises
+        if _engine.fit_ready(self._spec, code, self._params, X, y,
+                             sample_weight):
+            # already as the checks below would leave them: no copies, and
+            # one pass over the values in compiled code
+            if not (type(l2) is float and 0.0 <= l2 < math.inf):
+                l2 = check_real(l2, "l2", low=0)
+            return _objective((X, y, code, sample_weight, l2))
         X = as_inputs(X, self._sizes[0], self._dtype)
         y = as_targets(y, X.shape[0], self._sizes[-1], code, self._dtype)
         if sample_weight is not None:
@@ -466,14 +486,17 @@ class MLP:
         """
         optimizer = as_optimizer(optimizer)
         with self._lock, optimizer._lock:
-            self._check_trainable()
-            epochs = check_int(epochs, "epochs")
+            if self._step_layer:
+                self._check_trainable()  # raises
+            if not (type(epochs) is int and epochs >= 1):
+                epochs = check_int(epochs, "epochs")
             objective = self._prepare(X, y, loss, sample_weight, l2)
             n = objective.X.shape[0]
             batch_size = n if batch_size is None else min(
                 check_int(batch_size, "batch_size"), n)
-            evaluate = self._evaluator(validation_data, loss)
-            callbacks = list(callbacks or [])
+            evaluate = (None if validation_data is None
+                        else self._evaluator(validation_data, loss))
+            callbacks = list(callbacks) if callbacks else []
             for cb in callbacks:
                 if not callable(cb):
                     raise TypeError(f"callbacks must be callables, got "
@@ -482,26 +505,47 @@ class MLP:
             # the engine expands the seed with splitmix64: any 64 bits do
             if seed is not None:
                 seed64 = check_int(seed, "seed", minimum=0) % 2 ** 64
-            else:  # fresh entropy, only where rows are shuffled
-                seed64 = int.from_bytes(os.urandom(8), "little") * shuffle
-            optimizer.bind(self._params, self)
-            threads = self._threads()
-            grad, snapshot, opt_snapshot, work = self._fit_buffers(
-                batch_size, threads,
-                optimizer.state.shape[0])  # type: ignore[union-attr]  # bound
-            trainer = _engine.Trainer(
-                self._spec, objective.code, objective.X, objective.y,
-                objective.sample_weight, objective.l2, batch_size,
-                shuffle, seed64, self._params, grad,
-                snapshot, work,
-                optimizer.state,  # type: ignore[arg-type]  # bound above
-                opt_snapshot,
-                optimizer.hyper(), optimizer.steps, threads)
-            sizes = self._sizes
-            flops_per_row = 6.0 * sum(a * b for a, b in
-                                      zip(sizes[:-1], sizes[1:]))
-            return training.run(trainer, optimizer, epochs, flops_per_row,
-                                evaluate, verbose, callbacks)
+            elif shuffle:  # fresh entropy, only where rows are shuffled
+                seed64 = int.from_bytes(os.urandom(8), "little")
+            else:
+                seed64 = 0
+            hyper = optimizer.hyper()
+            optimizer._bind(self._params, self, hyper)  # its lock is held
+            trainer = self._trainer(objective, batch_size, shuffle, seed64,
+                                    optimizer, hyper, self._threads())
+            try:
+                return training.run(trainer, optimizer, epochs,
+                                    self._flops_per_row, evaluate, verbose,
+                                    callbacks)
+            finally:
+                trainer.release()  # the network keeps no reference to X, y
+
+    def _trainer(self, objective, batch_size, shuffle, seed64, optimizer,
+                 hyper, threads):
+        """The engine's Trainer for a fit. The last fit's is kept and
+        restarted when the loss, the number of rows, whether rows are
+        weighted, the batch size, the thread count and the optimizer's state
+        buffer are the same (restarting is what a new Trainer would do,
+        less its allocations and checks); else a new one takes its place.
+        The caller holds self._lock and optimizer's, and has bound the
+        optimizer."""
+        X, y, code, sample_weight, l2 = objective
+        state = optimizer.state
+        key = (code, X.shape[0], sample_weight is None, batch_size, threads)
+        kept = self._kept_trainer
+        if kept is not None and kept[0] == key and kept[1] is state:
+            kept[2].restart(X, y, sample_weight, l2, shuffle, seed64, hyper,
+                            optimizer.steps)
+            return kept[2]
+        self._kept_trainer = None  # its buffers may be replaced below
+        grad, snapshot, opt_snapshot, work = self._fit_buffers(
+            batch_size, threads, state.shape[0])
+        trainer = _engine.Trainer(
+            self._spec, code, X, y, sample_weight, l2, batch_size, shuffle,
+            seed64, self._params, grad, snapshot, work, state, opt_snapshot,
+            hyper, optimizer.steps, threads)
+        self._kept_trainer = (key, state, trainer)
+        return trainer
 
     def _evaluator(self, validation_data, loss):
         """A function giving the loss on validation_data, validated once,

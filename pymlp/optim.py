@@ -91,8 +91,8 @@ class Optimizer:
 
     def __setattr__(self, name: str, value: Any) -> None:
         check = self._checks.get(name)
-        super().__setattr__(name, value if check is None
-                            else check(value, name))
+        object.__setattr__(self, name, value if check is None
+                           else check(value, name))
 
     def __getstate__(self) -> Dict[str, Any]:
         state = self.__dict__.copy()
@@ -127,8 +127,12 @@ class Optimizer:
         with self._lock:
             self._bind(params, params if owner is None else owner)
 
-    def _bind(self, params, owner):
-        length = params.shape[0] * self._per_param()
+    def _bind(self, params, owner, hyper=None):
+        """bind, under the lock; `hyper` is self.hyper() when the caller
+        has it already."""
+        if hyper is None:
+            hyper = self.hyper()
+        length = params.shape[0] * _engine.state_per_param(hyper)
         if self._owner is not None:
             if self._owner() is not owner:
                 raise ValueError(

@@ -19,7 +19,6 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
 
-import numpy as np
 
 from pymlp import _engine
 
@@ -136,18 +135,13 @@ def run(trainer: _engine.Trainer, optimizer: Optimizer, epochs: int,
     interruptible = longest > INTERRUPTIBLE_SECONDS and _sigint_stops_calls()
 
     progress = _Progress(epochs) if verbose else None
-    losses = np.empty(epochs_per_call, dtype=np.float64)
-    penalties = np.empty(epochs_per_call, dtype=np.float64)
+    done = 0  # epochs finished
     try:
-        while history.epochs < epochs:
-            done = history.epochs
+        while done < epochs:
             if n_batches <= batches_per_call:
                 count = min(epochs_per_call, epochs - done)
-                finite_epochs = trainer.run_epochs(losses[:count],
-                                                   penalties[:count],
-                                                   interruptible)
-                history.loss.extend(losses[:finite_epochs].tolist())
-                history.penalty.extend(penalties[:finite_epochs].tolist())
+                finite_epochs = trainer.run_epochs(
+                    count, history.loss, history.penalty, interruptible)
                 if finite_epochs < count:
                     raise _diverged(done + finite_epochs + 1, optimizer,
                                     trainer)
@@ -163,16 +157,19 @@ def run(trainer: _engine.Trainer, optimizer: Optimizer, epochs: int,
                 history.loss.append(value)
                 history.penalty.append(penalty)
                 count = 1
+            done += count
+            if not per_epoch and progress is None:
+                continue  # nothing reads the count before the end
             optimizer.steps = trainer.step
             if evaluate is not None:
                 history.val_loss.append(evaluate())
             if progress is not None:
-                progress.update(history.epochs, count, history.loss[-1])
+                progress.update(done, count, history.loss[-1])
             if callbacks:
                 logs = {"loss": history.loss[-1]}
                 if evaluate is not None:
                     logs["val_loss"] = history.val_loss[-1]
-                stop = [cb(history.epochs, logs) is True for cb in callbacks]
+                stop = [cb(done, logs) is True for cb in callbacks]
                 if any(stop):
                     history.stopped_by_callback = True
                     break
