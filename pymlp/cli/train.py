@@ -105,7 +105,7 @@ def infer_task(target: Any) -> str:
 
 def train(args: argparse.Namespace) -> None:
     from pymlp.io.tables import (TableError, TableModel, _numbers,
-                                 check_output, read_table)
+                                 check_output, read_table, standardisation)
     check_output(args.output)
     frame = read_table(args.data)
     frame.columns = [str(c) for c in frame.columns]
@@ -124,8 +124,7 @@ def train(args: argparse.Namespace) -> None:
         # standardised as the features are, so that the default learning
         # rate and initial weights suit targets of any units
         y = _numbers(target, args.target, 1)
-        scale = float(y.std())
-        model.target_scaling = (float(y.mean()), scale if scale > 0 else 1.0)
+        model.target_scaling = standardisation(y)
         y = model.scale_target(y)
     else:
         y = target.to_numpy()

@@ -285,6 +285,13 @@ def _strings(series: Any, name: str, first_row: int) -> np.ndarray:
     return series.astype(str).to_numpy()
 
 
+def standardisation(values: np.ndarray) -> Tuple[float, float]:
+    """(mean, scale) that map values to mean 0 and standard deviation 1; a
+    constant column keeps scale 1, so that it maps to 0."""
+    scale = float(values.std())
+    return float(values.mean()), scale if scale > 0 else 1.0
+
+
 class TableModel:
     """A fitted MLPClassifier or MLPRegressor with the preprocessing of its
     input columns.
@@ -324,11 +331,9 @@ class TableModel:
                 continue
             series = frame[name]
             if _is_numeric(series) or series.dtype.kind == "b":
-                values = _numbers(series, str(name), 1)
-                scale = float(values.std())
+                mean, scale = standardisation(_numbers(series, str(name), 1))
                 features.append({"name": str(name), "kind": "numeric",
-                                 "mean": float(values.mean()),
-                                 "scale": scale if scale > 0 else 1.0})
+                                 "mean": mean, "scale": scale})
             else:
                 values = _strings(series, str(name), 1)
                 features.append({"name": str(name), "kind": "categorical",
