@@ -8,7 +8,6 @@
 #undef UINT
 #undef EXPONENT_MASK
 #undef SFX
-#undef LANES
 #undef EXP
 #undef EXPM1
 #undef LOG1P
@@ -21,7 +20,6 @@
 #define UINT uint32_t
 #define EXPONENT_MASK 0x7f800000u
 #define SFX(name) name##_f32
-#define LANES 16  /* elements of a 64-byte vector */
 #define EXP expf
 #define EXPM1 expm1f
 #define LOG1P log1pf
@@ -34,7 +32,6 @@
 #define UINT uint64_t
 #define EXPONENT_MASK 0x7ff0000000000000ull
 #define SFX(name) name##_f64
-#define LANES 8
 #define EXP exp
 #define EXPM1 expm1
 #define LOG1P log1p

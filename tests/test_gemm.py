@@ -12,9 +12,12 @@ from pymlp import _engine
 SIZES = [1, 7, 17, 63, 65, 257]
 CASES = [(m, n, k) for m, n, k in itertools.product(SIZES, SIZES, SIZES)
          if (m * 7 + n * 3 + k) % 5 == 0] + [(300, 600, 700), (513, 40, 900)]
-# the direct path: every register block (4 and 1 rows; 64-, 32-, 16-byte
-# and single columns), B^T copied row-major when it is small (K deep or N
-# wide), and the dot products of a B^T too large to copy (1 x 300 x 500)
+# the direct path: every register block (4 and 1 rows; whole, half and
+# quarter vectors and single columns, whose widths depend on the level and
+# the dtype: every N up to 33 meets each tail), B^T copied row-major when
+# it is small (K deep or N wide), and the dot products of a B^T too large
+# to copy (1 x 300 x 500)
+CASES += [(m, n, 9) for m in (1, 5) for n in range(1, 34)]
 CASES += [(5, 16 * 8 + 16 + 8 + 4 + 3, 9), (1, 300, 500), (2, 5, 1000),
           (3, 2100, 3), (1, 10, 40), (3, 12, 50), (2, 6, 33)]
 
