@@ -887,7 +887,7 @@ def target_table(rows, gemm, fitcall, threads):
                  else "met" if over <= 10e-6 else "missed"])
     peak_note = (f"{peak:.1f} GFLOP/s ({threads} x one core's float32 FMA "
                  "peak from the GEMM table)" if peak else "not measured")
-    return ("Targets (issue 13)", ["benchmark", "target", "measured",
+    return ("Targets", ["benchmark", "target", "measured",
                                    "GFLOP/s: pymlp / needed", "status"],
             body,
             ["measured: ratio other / pymlp of this run's medians (above "
