@@ -25,7 +25,8 @@ CLI_COMMANDS = ["demo", "info", "train", "predict", "evaluate"]
 # The tables of bench/RESULTS.md, found by a word of the heading above
 # each: file name -> heading word.
 BENCH_TABLES = {"steps": "Medians", "gemm": "GEMM", "memory": "memory",
-                "estimators": "estimators", "reliability": "Reliability"}
+                "targets": "Targets", "estimators": "estimators",
+                "reliability": "Reliability"}
 
 
 def _draw_figures(srcdir):

@@ -8,7 +8,8 @@ import numpy as np
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        os.pardir, os.pardir, "bench", "RESULTS.md")
-COLUMNS = ["torch / pymlp", "numpy / pymlp", "sklearn / pymlp"]
+COLUMNS = ["torch / pymlp", "jax / pymlp", "numpy / pymlp",
+           "sklearn / pymlp"]
 
 
 def parse(path=RESULTS):
@@ -19,7 +20,7 @@ def parse(path=RESULTS):
     meta = {}
     for line in lines:
         m = re.match(r"- (date|machine): (.*)", line)
-        if m:
+        if m and m.group(1) not in meta:  # the run at the top of the file
             meta[m.group(1)] = m.group(2)
     start = next(i for i, line in enumerate(lines)
                  if line.startswith("| benchmark |"))
@@ -38,20 +39,23 @@ def parse(path=RESULTS):
 def draw(plt, outdir):
     labels, ratios, meta = parse()
     y = np.arange(len(labels))
-    height = 0.27
-    fig, ax = plt.subplots(figsize=(10, 6))
-    names = {"torch": "PyTorch", "numpy": "NumPy", "sklearn": "scikit-learn"}
+    height = 0.8 / len(COLUMNS)
+    fig, ax = plt.subplots(figsize=(10, 7.5))
+    names = {"torch": "PyTorch", "jax": "JAX", "numpy": "NumPy",
+             "sklearn": "scikit-learn"}
     for k, c in enumerate(COLUMNS):
         r = np.array(ratios[c])
+        at = y + (k - (len(COLUMNS) - 1) / 2) * height
         # bars from 1x, where the two libraries take the same time
-        ax.barh(y + (k - 1) * height, r - 1, height, left=1,
-                label=names[c.split(" /")[0]])
-        for yi, ri in zip(y + (k - 1) * height, r):
+        ax.barh(at, r - 1, height, left=1, label=names[c.split(" /")[0]])
+        for yi, ri in zip(at, r):
             ax.text(max(ri, 1) * 1.04, yi, f"{ri:.3g}x", va="center",
                     fontsize=8)
     ax.axvline(1, color="k", lw=0.8)
     ax.set_xscale("log")
-    ax.set_xlim(0.7, 2.5 * max(max(v) for v in ratios.values()))
+    lowest = min(min(v) for v in ratios.values())
+    ax.set_xlim(min(0.7, 0.8 * lowest),
+                2.5 * max(max(v) for v in ratios.values()))
     ax.xaxis.set_major_formatter(
         plt.FuncFormatter(lambda v, _: f"{v:g}x"))
     ax.set_yticks(y)
