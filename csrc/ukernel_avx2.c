@@ -51,15 +51,6 @@
 #define AV_P "ps"
 #define AV_E "4"
 #include "ukernel_avx2.inc"
-#undef AV_REAL
-#undef AV_SFX
-#undef AV_VEC
-#undef AV_LOADU
-#undef AV_ADD
-#undef AV_STOREU
-#undef AV_S
-#undef AV_P
-#undef AV_E
 
 #define AV_REAL double
 #define AV_SFX f64
@@ -71,15 +62,6 @@
 #define AV_P "pd"
 #define AV_E "8"
 #include "ukernel_avx2.inc"
-#undef AV_REAL
-#undef AV_SFX
-#undef AV_VEC
-#undef AV_LOADU
-#undef AV_ADD
-#undef AV_STOREU
-#undef AV_S
-#undef AV_P
-#undef AV_E
 
 #define ISA_UKERNEL_F32 ukernel_avx2_asm_f32
 #define ISA_UKERNEL_F64 ukernel_avx2_asm_f64
