@@ -535,7 +535,8 @@ def worker(args):
     # spent 1.4 s of CPU time per second of a wide run on two cores). The
     # last CPUs: the first takes more of the kernel's housekeeping (a
     # 1-8-8-1 epoch measured 7.3-8.5 us on CPU 0, 4.7-7.2 us on CPU 1).
-    threads = 1 if args.task == "gemm" else args.threads
+    # run_worker has given the GEMM task one thread already.
+    threads = args.threads
     if hasattr(os, "sched_setaffinity") and threads < (os.cpu_count() or 1):
         allowed = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, set(allowed[-threads:]))
