@@ -98,8 +98,10 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
     } pymlp_epilogue_##SFX;                                                  \
                                                                              \
     /* c (MR, NR), row stride ldc OUT = (accumulate ? c : 0) + sum over p  \
-     * of a[p * MR + i] * b[p * ldb + j]; a is packed and aligned. */       \
+     * of a[i * rsa + p * csa] * b[p * ldb + j], where rsa or csa is 1:    \
+     * a packed sliver (rsa 1, csa MR) or A read in place. */               \
     typedef void (*pymlp_ukernel_fn_##SFX)(int64_t k, const REAL *a,         \
+                                          int64_t rsa, int64_t csa,          \
                                           const REAL *b, int64_t ldb,        \
                                           REAL *c, int64_t ldc,              \
                                           int accumulate);                   \

@@ -17,8 +17,8 @@
 #include "ukernels.inc"
 
 /* The level's blocking table, per type: the micro-kernel's tile, the
- * prefetch distances of the assembly kernel (B's rows, in steps of k; A,
- * in bytes), MC x KC blocks of A, KC x NC panels of B. Measured on a Zen 3
+ * prefetch distance of B's rows in the assembly kernel (in steps of k),
+ * MC x KC blocks of A, KC x NC panels of B. Measured on a Zen 3
  * EPYC (L1d 32 kB, L2 512 kB a core) on 2048^3 products, alternating
  * configurations in one process, medians of thread CPU time on a shared
  * machine: NC 2048 rather than 1024 packs A once instead of twice when N
@@ -29,7 +29,6 @@
  * A's block in L2, MC 72 to 240) all came within the noise (a few per
  * cent) of the sizes below. */
 #define AV_PF_B 16
-#define AV_PF_A_BYTES "384"
 #define ISA_NAME avx2
 #define ISA_MR_F32 6
 #define ISA_NR_F32 16

@@ -84,10 +84,12 @@ def test_level_kernel_matches_the_portable_kernel(simd, dtype, rng):
     # multiply-adds in the same order, the same bits where the compiler
     # fuses the portable kernel's multiply-adds (the optimised build), a
     # rounding apart where it does not (the sanitizer build). Odd sizes give
-    # edge tiles, several K blocks and B read in place and packed.
+    # edge tiles, several K blocks, B read in place and packed, and A read
+    # in place by rows and by columns (N of one sliver, 7) and packed.
     eps = np.finfo(dtype).eps
     for (M, N, K), (ta, tb) in itertools.product(
-            [(67, 45, 300), (301, 203, 517), (13, 1000, 97), (6, 16, 1025)],
+            [(67, 45, 300), (301, 203, 517), (13, 1000, 97), (6, 16, 1025),
+             (67, 7, 300)],
             itertools.product([False, True], repeat=2)):
         A = rng.standard_normal((K, M) if ta else (M, K)).astype(dtype)
         B = rng.standard_normal((N, K) if tb else (K, N)).astype(dtype)
