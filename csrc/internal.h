@@ -97,14 +97,26 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
         const REAL *saved_f;  /* DERIV: f, (M, N) with ldc (gelu only) */    \
     } pymlp_epilogue_##SFX;                                                  \
                                                                              \
+    /* What a micro-kernel applies to a whole tile before storing it, in  \
+     * place of the epilogue's pass over the stored tile (the same        \
+     * operations in the same order): c + bias[j] when bias is not NULL,  \
+     * then max(c, 0) when relu is set; c where mask[i * ldc + j] > 0,    \
+     * else 0, when mask is not NULL (relu's derivative, mask the saved   \
+     * a with C's row stride). */                                          \
+    typedef struct {                                                         \
+        const REAL *bias;                                                    \
+        const REAL *mask;                                                    \
+        int relu;                                                            \
+    } pymlp_tile_epilogue_##SFX;                                             \
+                                                                             \
     /* c (MR, NR), row stride ldc OUT = (accumulate ? c : 0) + sum over p  \
      * of a[i * rsa + p * csa] * b[p * ldb + j], where rsa or csa is 1:    \
-     * a packed sliver (rsa 1, csa MR) or A read in place. */               \
-    typedef void (*pymlp_ukernel_fn_##SFX)(int64_t k, const REAL *a,         \
-                                          int64_t rsa, int64_t csa,          \
-                                          const REAL *b, int64_t ldb,        \
-                                          REAL *c, int64_t ldc,              \
-                                          int accumulate);                   \
+     * a packed sliver (rsa 1, csa MR) or A read in place; then the tile   \
+     * epilogue te, unless it is NULL. */                                   \
+    typedef void (*pymlp_ukernel_fn_##SFX)(                                  \
+        int64_t k, const REAL *a, int64_t rsa, int64_t csa, const REAL *b,   \
+        int64_t ldb, REAL *c, int64_t ldc, int accumulate,                   \
+        const pymlp_tile_epilogue_##SFX *te);                                \
                                                                              \
     /* One SIMD level's kernels and loops for one type (see isa.inc): the  \
      * engine calls every loop that is compiled per instruction set through \

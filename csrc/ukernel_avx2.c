@@ -46,6 +46,10 @@
 #define AV_LOADU _mm256_loadu_ps
 #define AV_ADD _mm256_add_ps
 #define AV_STOREU _mm256_storeu_ps
+#define AV_ZERO _mm256_setzero_ps
+#define AV_MAX _mm256_max_ps
+#define AV_AND _mm256_and_ps
+#define AV_CMP _mm256_cmp_ps
 #define AV_S "ss"
 #define AV_P "ps"
 #define AV_E "4"
@@ -57,6 +61,10 @@
 #define AV_LOADU _mm256_loadu_pd
 #define AV_ADD _mm256_add_pd
 #define AV_STOREU _mm256_storeu_pd
+#define AV_ZERO _mm256_setzero_pd
+#define AV_MAX _mm256_max_pd
+#define AV_AND _mm256_and_pd
+#define AV_CMP _mm256_cmp_pd
 #define AV_S "sd"
 #define AV_P "pd"
 #define AV_E "8"

@@ -129,9 +129,29 @@ def test_a_rows_output_does_not_depend_on_its_neighbours(simd, rng, hidden,
     np.testing.assert_allclose(batch, expect, **TOL[dtype])
 
 
-def test_large_layers_use_the_blocked_product(rng):
-    # widths past the small-product path exercise packing and threads
-    net = pymlp.MLP([70, 130, 40, 10], activation="gelu", dtype="float64", seed=0)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden", ["relu", "identity", "tanh"])
+def test_blocked_rows_equal_rows_predicted_one_by_one(simd, rng, hidden,
+                                                      dtype):
+    # A batch this wide takes the packed product, whose micro-kernel adds
+    # the bias and applies ReLU to whole tiles before storing them (edge
+    # tiles get the epilogue after); a single row takes the direct path.
+    # Every output is the same sum in the same order (K within one block),
+    # then the same bias and activation, so the two agree bit for bit.
+    net = pymlp.MLP([40, 70, 50, 10], activation=hidden, dtype=dtype, seed=4)
+    X = rng.standard_normal((37, 40)).astype(dtype)
+    batch = net.predict(X)
+    one_by_one = np.vstack([net.predict(X[i:i + 1]) for i in range(37)])
+    np.testing.assert_array_equal(batch, one_by_one)
+
+
+@pytest.mark.parametrize("hidden", ["gelu", "relu", "identity"])
+def test_large_layers_use_the_blocked_product(rng, hidden):
+    # widths past the small-product path exercise packing and threads, and
+    # the epilogues the micro-kernel applies itself (bias with relu or
+    # identity; relu's derivative) or leaves to the pass after it (gelu)
+    net = pymlp.MLP([70, 130, 40, 10], activation=hidden, dtype="float64",
+                    seed=0)
     X = rng.standard_normal((300, 70))
     compare(net, X, rng.integers(0, 10, 300), "cross_entropy")
     net32 = net.astype("float32")
