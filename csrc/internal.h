@@ -97,7 +97,7 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
         const REAL *saved_f;  /* DERIV: f, (M, N) with ldc (gelu only) */    \
     } pymlp_epilogue_##SFX;                                                  \
                                                                              \
-    /* What a micro-kernel applies to a whole tile before storing it, in  \
+    /* What a micro-kernel applies to a tile before storing it, in        \
      * place of the epilogue's pass over the stored tile (the same        \
      * operations in the same order): c + bias[j] when bias is not NULL,  \
      * then max(c, 0) when relu is set; c where mask[i * ldc + j] > 0,    \
@@ -109,13 +109,15 @@ enum pymlp_epilogue_kind { PYMLP_EP_NONE = 0, PYMLP_EP_BIAS_ACT, PYMLP_EP_DERIV 
         int relu;                                                            \
     } pymlp_tile_epilogue_##SFX;                                             \
                                                                              \
-    /* c (MR, NR), row stride ldc OUT = (accumulate ? c : 0) + sum over p  \
-     * of a[i * rsa + p * csa] * b[p * ldb + j], where rsa or csa is 1:    \
-     * a packed sliver (rsa 1, csa MR) or A read in place; then the tile   \
-     * epilogue te, unless it is NULL. */                                   \
+    /* The tile of c's first m rows and n columns (up to MR, NR), row     \
+     * stride ldc, OUT = (accumulate ? c : 0) + sum over p of              \
+     * a[i * rsa + p * csa] * b[p * ldb + j], where rsa or csa is 1: a     \
+     * packed sliver (rsa 1, csa MR) or A read in place; then the tile     \
+     * epilogue te, unless it is NULL. All MR rows of a and NR columns of  \
+     * b are read (an edge sliver is packed, zero-padded). */              \
     typedef void (*pymlp_ukernel_fn_##SFX)(                                  \
         int64_t k, const REAL *a, int64_t rsa, int64_t csa, const REAL *b,   \
-        int64_t ldb, REAL *c, int64_t ldc, int accumulate,                   \
+        int64_t ldb, REAL *c, int64_t ldc, int m, int n, int accumulate,     \
         const pymlp_tile_epilogue_##SFX *te);                                \
                                                                              \
     /* One SIMD level's kernels and loops for one type (see isa.inc): the  \
@@ -206,9 +208,7 @@ int pymlp_set_portable_kernels(int on);
  * MR-row slivers of A is outside the loop over NR-column slivers of B, so
  * one A sliver stays in L1 while B's stream by. MC and NC are multiples of
  * the level's MR and NR. Packing space is sized for the largest blocks of
- * any level (a buffer may be sized at one level and used at another);
- * these bound every level's tile. */
-#define PYMLP_MR_MAX 16
+ * any level (a buffer may be sized at one level and used at another). */
 /* The packed product reads panels of B of up to this many bytes in place,
  * unpacked, when B's rows are contiguous (see prepare_b in gemm.inc). */
 #ifndef PYMLP_IN_PLACE_BYTES
@@ -220,7 +220,6 @@ int pymlp_set_portable_kernels(int on);
  * products instead, for a B^T too large to copy cheaply). */
 #define PYMLP_SMALL_COPY_LEN(N, K)                                           \
     ((N) > 1 && (K) * (N) <= PYMLP_SMALL_COPY_MAX ? (K) * (N) : 0)
-#define PYMLP_NR_MAX 32
 
 /* Threads worth using for `flops` of work with at most n_threads: one per
  * `per_thread` FLOPs, at least one. */

@@ -50,6 +50,12 @@
 #define AV_MAX _mm256_max_ps
 #define AV_AND _mm256_and_ps
 #define AV_CMP _mm256_cmp_ps
+#define AV_MASK __m256i
+#define AV_LANE_MASK(lanes)                                                  \
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes),                             \
+                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+#define AV_MASKLOAD _mm256_maskload_ps
+#define AV_MASKSTORE _mm256_maskstore_ps
 #define AV_S "ss"
 #define AV_P "ps"
 #define AV_E "4"
@@ -65,6 +71,12 @@
 #define AV_MAX _mm256_max_pd
 #define AV_AND _mm256_and_pd
 #define AV_CMP _mm256_cmp_pd
+#define AV_MASK __m256i
+#define AV_LANE_MASK(lanes)                                                  \
+    _mm256_cmpgt_epi64(_mm256_set1_epi64x(lanes),                            \
+                       _mm256_setr_epi64x(0, 1, 2, 3))
+#define AV_MASKLOAD _mm256_maskload_pd
+#define AV_MASKSTORE _mm256_maskstore_pd
 #define AV_S "sd"
 #define AV_P "pd"
 #define AV_E "8"
