@@ -109,6 +109,11 @@ def test_every_loop_at_every_simd_level(simd, rng, hidden, dtype):
             compare(net, X, y, loss, sample_weight=rng.uniform(0.5, 2, n))
 
 
+def batch_and_rows(net, X):
+    """net's prediction of X in one call, and row by row."""
+    return net.predict(X), np.vstack([net.predict(row[None]) for row in X])
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("hidden", ["relu", "identity", "tanh"])
 def test_a_rows_output_does_not_depend_on_its_neighbours(simd, rng, hidden,
@@ -120,8 +125,7 @@ def test_a_rows_output_does_not_depend_on_its_neighbours(simd, rng, hidden,
     # the rows predicted one by one, bit for bit.
     net = pymlp.MLP([5, 12, 9, 3], activation=hidden, dtype=dtype, seed=3)
     X = rng.standard_normal((37, 5)).astype(dtype)
-    batch = net.predict(X)
-    one_by_one = np.vstack([net.predict(X[i:i + 1]) for i in range(37)])
+    batch, one_by_one = batch_and_rows(net, X)
     np.testing.assert_array_equal(batch, one_by_one)
     W64 = [W.astype(np.float64) for W in net.weights]
     b64 = [b.astype(np.float64) for b in net.biases]
@@ -142,9 +146,8 @@ def test_blocked_rows_equal_rows_predicted_one_by_one(simd, rng, hidden,
     # build), a few roundings apart where it does not (the sanitizer
     # build); a misplaced bias or mask is off by far more.
     net = pymlp.MLP([40, 70, 50, 10], activation=hidden, dtype=dtype, seed=4)
-    X = rng.standard_normal((37, 40)).astype(dtype)
-    batch = net.predict(X)
-    one_by_one = np.vstack([net.predict(X[i:i + 1]) for i in range(37)])
+    batch, one_by_one = batch_and_rows(
+        net, rng.standard_normal((37, 40)).astype(dtype))
     bound = 4 * 70 * np.finfo(dtype).eps * np.abs(one_by_one).max()
     np.testing.assert_allclose(batch, one_by_one, rtol=0, atol=bound)
 
