@@ -47,9 +47,6 @@
 #define AV_ADD _mm256_add_ps
 #define AV_STOREU _mm256_storeu_ps
 #define AV_ZERO _mm256_setzero_ps
-#define AV_MAX _mm256_max_ps
-#define AV_AND _mm256_and_ps
-#define AV_CMP _mm256_cmp_ps
 #define AV_MASK __m256i
 #define AV_LANE_MASK(lanes)                                                  \
     _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes),                             \
@@ -68,9 +65,6 @@
 #define AV_ADD _mm256_add_pd
 #define AV_STOREU _mm256_storeu_pd
 #define AV_ZERO _mm256_setzero_pd
-#define AV_MAX _mm256_max_pd
-#define AV_AND _mm256_and_pd
-#define AV_CMP _mm256_cmp_pd
 #define AV_MASK __m256i
 #define AV_LANE_MASK(lanes)                                                  \
     _mm256_cmpgt_epi64(_mm256_set1_epi64x(lanes),                            \
